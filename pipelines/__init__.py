@@ -1,0 +1,1 @@
+"""Orchestrated flows composing the library (ingest, featurize, train, retrain) and the demo."""

@@ -1,0 +1,58 @@
+"""The typer application and its error handling; commands are registered explicitly below."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from clinfusion.cli import cohort_cmds
+from clinfusion.cli.console import STATE, err_console
+from clinfusion.errors import ClinFusionError
+
+EXIT_OK, EXIT_ERROR, EXIT_QUARANTINED = 0, 1, 2
+
+app = typer.Typer(
+    name="clinfusion",
+    help="ClinFusion: ingest, de-identify, featurize, fuse and evaluate multimodal clinical cohorts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors.")) -> None:
+    STATE["debug"] = debug
+
+
+# Explicit registry of commands (one module per group; later issues add theirs here).
+for _name, _fn in cohort_cmds.COMMANDS.items():
+    app.command(_name)(_fn)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app and map errors to exit codes."""
+    args = sys.argv[1:] if argv is None else argv
+    STATE["debug"] = "--debug" in args
+    try:
+        rv = app(args=args, standalone_mode=False, prog_name="clinfusion")
+    except click.exceptions.Exit as e:
+        return int(e.exit_code)
+    except click.UsageError as e:
+        e.show(file=sys.stderr)
+        return EXIT_ERROR
+    except click.Abort:
+        err_console.print("aborted")
+        return EXIT_ERROR
+    except ClinFusionError as e:
+        if STATE["debug"]:
+            raise
+        err_console.print(f"[bold red]error[/]: {e}", highlight=False)
+        return EXIT_ERROR
+    return int(rv or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

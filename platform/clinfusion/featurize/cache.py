@@ -1,0 +1,80 @@
+"""Token cache: ``tokens/<modality>/<encoder>/<pseudonym>-<key16>.npz`` plus ``index.json``.
+
+The key hashes the encoder's name, version and config with the content hashes of the catalog
+rows it reads, so a cache hit is a file that exists: a rerun on unchanged inputs does no work,
+and a changed input, encoder version or config gives a new key. ``index.json`` (written at the
+end of a run) maps each patient to its current file and records failures.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from clinfusion.errors import FeaturizeError
+from clinfusion.featurize.tokens import TokenSet
+from clinfusion.workspace import atomic
+from clinfusion.workspace.hashing import sha256_text
+from clinfusion.workspace.workspace import Workspace
+
+
+def cache_dir(ws: Workspace, modality: str, encoder: str) -> Path:
+    """Folder of one (modality, encoder) cache."""
+    return ws.tokens_dir / modality / encoder
+
+
+def cache_key(config_hash: str, rows: pd.DataFrame) -> str:
+    """Key of a patient's tokens: encoder config hash + the content of every row it reads."""
+    parts = sorted(f"{r.item_id}:{r.sha256}:{r.code_version}" for r in rows.itertuples())
+    return sha256_text(config_hash + "|" + "|".join(parts))
+
+
+def token_path(ws: Workspace, modality: str, encoder: str, patient_id: str, key: str) -> Path:
+    """Where a patient's tokens with this key are stored."""
+    return cache_dir(ws, modality, encoder) / f"{patient_id}-{key[:16]}.npz"
+
+
+def write_tokens(path: Path, tokens: TokenSet) -> None:
+    """Atomically store tokens; older files of the same patient are removed."""
+    atomic.write_bytes(path, tokens.to_bytes())
+    patient = path.name.rsplit("-", 1)[0]
+    for old in path.parent.glob(f"{patient}-*.npz"):
+        if old != path:
+            old.unlink(missing_ok=True)
+
+
+def read_index(ws: Workspace, modality: str, encoder: str) -> dict[str, Any]:
+    """The cache index (``{"patients": {pid: {"file", "key"}}, "failed": {pid: reason}, ...}``)."""
+    path = cache_dir(ws, modality, encoder) / "index.json"
+    if not path.exists():
+        return {"patients": {}, "failed": {}}
+    return json.loads(path.read_text())
+
+
+def write_index(ws: Workspace, modality: str, encoder: str, index: dict[str, Any]) -> None:
+    atomic.write_json(cache_dir(ws, modality, encoder) / "index.json", index)
+
+
+def load_tokens(ws: Workspace, modality: str, encoder: str | None = None) -> dict[str, TokenSet]:
+    """All cached tokens of a modality: ``{pseudonym: TokenSet}``.
+
+    Args:
+        encoder: encoder name; default: the modality's default encoder.
+
+    Raises:
+        FeaturizeError: the modality was not featurized with that encoder.
+    """
+    from clinfusion.modalities.registry import default_encoder
+
+    encoder = encoder or default_encoder(modality)
+    index = read_index(ws, modality, encoder)
+    if not index["patients"] and not index["failed"]:
+        raise FeaturizeError(
+            f"no tokens for {modality}/{encoder}: run `clinfusion featurize --workspace {ws.root} --modality {modality}`",
+            file=cache_dir(ws, modality, encoder),
+        )
+    base = cache_dir(ws, modality, encoder)
+    return {pid: TokenSet.load(base / entry["file"]) for pid, entry in sorted(index["patients"].items())}

@@ -1,0 +1,81 @@
+"""Turn discovered files into items, with the reader that ingests each."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from clinfusion.cohort.discovery import DiscoveredFile, discover_files
+from clinfusion.cohort.spec import CohortSpec
+from clinfusion.errors import CohortSpecError, Problem
+from clinfusion.modalities.base import Item, Reader
+from clinfusion.modalities.registry import MODALITY_PLUGINS, reader_class
+
+
+@dataclass(frozen=True)
+class PlannedItem:
+    """An item and why it cannot be read, if known before reading.
+
+    Attributes:
+        item: the item.
+        blocked: reason to quarantine without reading (unknown patient, no reader), or ``""``.
+    """
+
+    item: Item
+    blocked: str = ""
+
+
+def reader_options(spec: CohortSpec, modality: str) -> BaseModel:
+    """Validate a modality's ``options`` from cohort.yaml against its reader's Options model.
+
+    Raises:
+        CohortSpecError: unknown or invalid options (naming each key).
+    """
+    cls: type[Reader] = reader_class(modality)
+    raw = spec.modalities[modality].options if modality in spec.modalities else {}
+    try:
+        return cls.Options.model_validate(raw)
+    except ValidationError as err:
+        problems = [
+            Problem("cohort.yaml", f"modalities.{modality}.options." + ".".join(map(str, e["loc"])), e["msg"])
+            for e in err.errors()
+        ]
+        raise CohortSpecError(problems) from None
+
+
+def clinical_item(spec: CohortSpec) -> Item:
+    """The clinical table as a cohort-level item."""
+    assert spec.root is not None
+    rel = spec.clinical.path
+    return Item("clinical", None, (DiscoveredFile("clinical", rel, None, Path(spec.root) / rel),))
+
+
+def plan_items(spec: CohortSpec, known_patients: frozenset[str], modalities: list[str] | None = None) -> list[PlannedItem]:
+    """Every item to ingest, the clinical table first.
+
+    Files of a modality without a registered reader, and files whose path names a patient who
+    is not in the clinical table, become blocked items so they are quarantined, not dropped.
+    """
+    planned = [PlannedItem(clinical_item(spec))]
+    by_key: dict[tuple[str, str | None], list[DiscoveredFile]] = defaultdict(list)
+    for f in discover_files(spec, modalities):
+        by_key[(f.modality, f.patient_id)].append(f)
+    for (modality, pid), files in sorted(by_key.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+        if pid is not None and pid not in known_patients:
+            reason = f"path names a patient who is not in {spec.clinical.path}"
+            planned += [PlannedItem(Item(modality, pid, (f,)), reason) for f in files]
+            continue
+        if modality not in MODALITY_PLUGINS:
+            reason = f"no reader is registered for modality {modality!r} yet"
+            planned += [PlannedItem(Item(modality, pid, (f,)), reason) for f in files]
+            continue
+        reader: Reader = reader_class(modality)()
+        groups = reader.group(sorted(files))
+        grouped = [f for g in groups for f in g]
+        if sorted(grouped) != sorted(files):
+            raise AssertionError(f"{type(reader).__name__}.group must place every file in exactly one item")
+        planned += [PlannedItem(Item(modality, pid, tuple(g))) for g in groups if g]
+    return planned

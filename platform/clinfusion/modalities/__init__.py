@@ -1,0 +1,1 @@
+"""One subpackage per modality (read.py, deid.py, features.py), plus the registry and contracts."""

@@ -1,0 +1,1 @@
+"""Clinical table: outcomes and covariates, one row per patient."""
