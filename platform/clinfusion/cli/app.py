@@ -7,7 +7,7 @@ import sys
 import click
 import typer
 
-from clinfusion.cli import cohort_cmds
+from clinfusion.cli import cohort_cmds, featurize_cmds
 from clinfusion.cli.console import STATE, err_console
 from clinfusion.errors import ClinFusionError
 
@@ -27,9 +27,12 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for
     STATE["debug"] = debug
 
 
-# Explicit registry of commands (one module per group; later issues add theirs here).
-for _name, _fn in cohort_cmds.COMMANDS.items():
-    app.command(_name)(_fn)
+# Explicit registry of command groups: each module exposes COMMANDS = {name: function}.
+# A new group is a new module listed here.
+COMMAND_MODULES = (cohort_cmds, featurize_cmds)
+for _module in COMMAND_MODULES:
+    for _name, _fn in _module.COMMANDS.items():
+        app.command(_name)(_fn)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,51 @@
+"""``clinfusion featurize``: run modality encoders over a workspace, with the token cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from clinfusion.cli.console import console, err_console, print_frame
+
+EXIT_FAILED = 2
+
+
+def featurize(
+    workspace: Path = typer.Option(..., "--workspace", "-w", help="Workspace directory (ingested)."),
+    modality: list[str] = typer.Option(None, "--modality", "-m", help="Modality (repeatable); default: every "
+                                       "ingested modality that has encoders."),
+    encoder: str = typer.Option(None, "--encoder", "-e", help="Encoder name (default: the modality's default)."),
+    workers: int = typer.Option(1, help="Worker processes."),
+    force: bool = typer.Option(False, help="Recompute even when cached."),
+) -> int:
+    """Turn ingested data into tokens per (patient, modality); cached by content hash."""
+    from clinfusion.featurize import featurize as run
+    from clinfusion.modalities.registry import encoder_class, encoders
+    from clinfusion.workspace import Workspace, read_catalog
+
+    ws = Workspace.open(workspace)
+    cat = read_catalog(ws)
+    present = sorted(set(cat.loc[cat["status"] == "ingested", "modality"]))
+    wanted = list(modality) if modality else [m for m in present if encoders(m)]
+    if not wanted:
+        err_console.print("nothing to featurize: no ingested modality has encoders yet")
+        return 0
+    rows, failed = [], 0
+    for m in wanted:
+        enc = encoder_class(m, encoder)()
+        rep = run(ws, enc, workers=workers, force=force)
+        rows.append(rep.as_dict())
+        failed += len(rep.failed)
+        for pid, reason in sorted(rep.failed.items()):
+            err_console.print(f"  [yellow]{m}[/] {pid}: {reason}", highlight=False)
+    table = pd.DataFrame(rows)[["modality", "encoder", "encoded", "cached", "failed", "seconds"]]
+    print_frame(table, title="featurize")
+    console.print(f"tokens under {ws.tokens_dir}")
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
+    return 0
+
+
+COMMANDS = {"featurize": featurize}
