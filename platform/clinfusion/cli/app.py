@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
+
+# typer >= 0.2x vendors click as typer._click; its exceptions are the ones raised here.
+from typer._click import exceptions as click_exc
 
 from clinfusion.cli import cohort_cmds, featurize_cmds
 from clinfusion.cli.console import STATE, err_console
@@ -39,14 +41,18 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and map errors to exit codes."""
     args = sys.argv[1:] if argv is None else argv
     STATE["debug"] = "--debug" in args
+    args = [a for a in args if a != "--debug"]  # accepted anywhere on the line, not only first
     try:
         rv = app(args=args, standalone_mode=False, prog_name="clinfusion")
-    except click.exceptions.Exit as e:
+    except typer.Exit as e:
         return int(e.exit_code)
-    except click.UsageError as e:
+    except click_exc.NoArgsIsHelpError as e:
         e.show(file=sys.stderr)
         return EXIT_ERROR
-    except click.Abort:
+    except click_exc.UsageError as e:
+        e.show(file=sys.stderr)
+        return EXIT_ERROR
+    except typer.Abort:
         err_console.print("aborted")
         return EXIT_ERROR
     except ClinFusionError as e:
