@@ -26,7 +26,7 @@ app = typer.Typer(
 
 @app.callback()
 def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors.")) -> None:
-    STATE["debug"] = debug
+    STATE["debug"] = STATE["debug"] or debug
 
 
 # Explicit registry of command groups: each module exposes COMMANDS = {name: function}.
