@@ -54,8 +54,9 @@ class IngestReport:
         )
 
 
-def _signature(item: Item) -> list[list[Any]]:
-    return [[f.rel, f.path.stat().st_size, f.path.stat().st_mtime_ns] for f in item.files]
+def _signature(item: Item, pz: Pseudonymizer) -> list[list[Any]]:
+    """(keyed path hash, size, mtime) per member file: detects changes without storing raw paths."""
+    return [[pz.token("path", f.rel), f.path.stat().st_size, f.path.stat().st_mtime_ns] for f in item.files]
 
 
 def _code_version(modality: str) -> str:
@@ -117,8 +118,8 @@ def _read_item(job: tuple[PlannedItem, str, str, str, IngestContext, str]) -> di
     return row
 
 
-def _content_hash(item: Item) -> str:
-    return combine_hashes((f.rel, sha256_file(f.path)) for f in item.files)
+def _content_hash(item: Item, pz: Pseudonymizer) -> str:
+    return combine_hashes((pz.token("path", f.rel), sha256_file(f.path)) for f in item.files)
 
 
 def _prepare(ws: Workspace, planned: list[PlannedItem], pz: Pseudonymizer, force: bool):
@@ -129,13 +130,13 @@ def _prepare(ws: Workspace, planned: list[PlannedItem], pz: Pseudonymizer, force
         modality = p.item.modality
         item_id = pz.token("item", f"{modality}:{p.item.primary.rel}")
         code_version = _code_version(modality) if not p.blocked else f"clinfusion-{__version__}"
-        sig = _signature(p.item)
+        sig = _signature(p.item, pz)
         old = state.read_record(ws, item_id)
         fresh = old is not None and not force and old["row"]["code_version"] == code_version
         if fresh and old["signature"] == sig and old.get("blocked", "") == p.blocked:
             reuse[item_id] = old
             continue
-        sha = _content_hash(p.item)
+        sha = _content_hash(p.item, pz)
         if fresh and old["row"]["sha256"] == sha and old.get("blocked", "") == p.blocked:
             old["signature"] = sig
             state.write_record(ws, item_id, old)

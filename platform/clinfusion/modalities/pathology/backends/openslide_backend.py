@@ -1,0 +1,77 @@
+"""OpenSlide backend: Aperio SVS, Hamamatsu NDPI, MIRAX, Leica SCN, Ventana, generic tiled TIFF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from clinfusion.errors import IngestError
+from clinfusion.modalities.pathology.backends.base import SlideBackend
+
+
+def _float(value: Any) -> float | None:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if out > 0 else None
+
+
+class OpenSlideBackend(SlideBackend):
+    """A slide opened with openslide-python (the bundled openslide-bin library)."""
+
+    name = "openslide"
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        import openslide
+
+        try:
+            self._slide = openslide.OpenSlide(str(path))
+        except openslide.OpenSlideError as err:
+            raise IngestError(f"OpenSlide cannot open the slide: {err}", file=path, field="format") from None
+
+    @property
+    def level_dimensions(self) -> list[tuple[int, int]]:
+        return [tuple(d) for d in self._slide.level_dimensions]
+
+    @property
+    def level_downsamples(self) -> list[float]:
+        return [float(d) for d in self._slide.level_downsamples]
+
+    @property
+    def vendor(self) -> str:
+        return str(self._slide.properties.get("openslide.vendor", "unknown"))
+
+    @property
+    def mpp(self) -> tuple[float, float] | None:
+        props = self._slide.properties
+        x, y = _float(props.get("openslide.mpp-x")), _float(props.get("openslide.mpp-y"))
+        if x is None:
+            return None
+        return x, y or x
+
+    @property
+    def objective_power(self) -> float | None:
+        return _float(self._slide.properties.get("openslide.objective-power"))
+
+    @property
+    def raw_properties(self) -> dict[str, Any]:
+        return dict(self._slide.properties)
+
+    def read_region(self, location: tuple[int, int], level: int, size: tuple[int, int]) -> np.ndarray:
+        import openslide
+
+        try:
+            rgba = np.asarray(self._slide.read_region((int(location[0]), int(location[1])), level, size))
+        except openslide.OpenSlideError as err:
+            raise IngestError(f"tile read failed at {location} level {level}: {err}", file=self.path, field="pixels") from None
+        # Transparent (outside the scanned area) pixels render as white, as on a glass slide.
+        rgb = rgba[..., :3].copy()
+        rgb[rgba[..., 3] == 0] = 255
+        return rgb
+
+    def close(self) -> None:
+        self._slide.close()
