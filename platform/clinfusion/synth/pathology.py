@@ -32,12 +32,13 @@ def slide_params(prolif: float, immune: float, rng: np.random.Generator) -> dict
 
 
 def _smooth_field(shape: tuple[int, int], coarse: int, rng: np.random.Generator) -> np.ndarray:
-    """Low-frequency noise in [0, 1], shape ``shape``: a coarse grid upsampled bilinearly."""
-    from scipy.ndimage import gaussian_filter, zoom
+    """Low-frequency noise in [0, 1], shape ``shape``: a coarse grid resized bilinearly."""
+    from PIL import Image
+    from scipy.ndimage import gaussian_filter
 
     g = gaussian_filter(rng.random((coarse, coarse)), 1.5)
-    g = (g - g.min()) / (np.ptp(g) + 1e-9)
-    return zoom(g, (shape[0] / coarse, shape[1] / coarse), order=1).astype(np.float32)[: shape[0], : shape[1]]
+    g = ((g - g.min()) / (np.ptp(g) + 1e-9)).astype(np.float32)
+    return np.asarray(Image.fromarray(g, mode="F").resize((shape[1], shape[0]), Image.Resampling.BILINEAR))
 
 
 def _stamps(radius: float, rng: np.random.Generator, n: int = 6) -> list[np.ndarray]:
@@ -60,9 +61,9 @@ def render_he(size: int, params: dict[str, float], rng: np.random.Generator) -> 
         ``(rgb uint8 [size, size, 3], tissue_fraction)``.
     """
     tissue = _smooth_field((size, size), 12, rng)
-    yy, xx = np.ogrid[:size, :size]
-    env = 1 - (((yy - size / 2) / (0.48 * size)) ** 2 + ((xx - size / 2) / (0.45 * size)) ** 2)
-    mask = (tissue * 0.8 + env.astype(np.float32)) > 0.55
+    c = (np.arange(size, dtype=np.float32) - size / 2) / size
+    env = 1 - ((c[:, None] / 0.48) ** 2 + (c[None, :] / 0.45) ** 2)
+    mask = (tissue * 0.8 + env) > 0.55
     tissue_frac = float(mask.mean())
     n = int(params["nuclei_per_mm2"] * tissue_frac * (size * MPP / 1000) ** 2)
     hem = np.zeros((size, size), np.float32)
@@ -78,10 +79,13 @@ def render_he(size: int, params: dict[str, float], rng: np.random.Generator) -> 
         y1, x1 = min(y + r + 1, size), min(x + r + 1, size)
         sub = st[y0 - (y - r) : st.shape[0] - ((y + r + 1) - y1), x0 - (x - r) : st.shape[1] - ((x + r + 1) - x1)]
         np.maximum(hem[y0:y1, x0:x1], sub, out=hem[y0:y1, x0:x1])
-    eos = mask * (0.35 + 0.35 * _smooth_field((size, size), 48, rng))
-    od = hem[..., None] * _H_OD + eos[..., None] * _E_OD
-    rgb = 244.0 * np.exp(-od) + rng.normal(0, 3, (size, size, 1)).astype(np.float32)
-    return np.clip(rgb, 0, 255).astype(np.uint8), tissue_frac
+    eos = mask * (0.2 + 0.3 * _smooth_field((size, size), 48, rng))
+    rgb = np.empty((size, size, 3), np.uint8)
+    grain = rng.standard_normal((size, size), dtype=np.float32) * 3.0
+    for ch in range(3):  # Beer-Lambert per channel keeps the float32 temporaries at one plane
+        plane = np.exp(-(hem * _H_OD[ch] + eos * _E_OD[ch])) * 244.0 + grain
+        rgb[..., ch] = np.clip(plane, 0, 255)
+    return rgb, tissue_frac
 
 
 def pyramid(level0: np.ndarray, levels: int) -> list[np.ndarray]:

@@ -86,7 +86,7 @@ def _plant_phi(ds, pid: str, phi: PatientPHI, ledger: PhiLedger, first: bool) ->
     put("PatientAddress", phi.address)
     put("PatientTelephoneNumbers", phi.phone)
     put("InstitutionName", phi.institution)
-    put("ReferringPhysicianName", phi.referring.removeprefix("Dr. ").replace(" ", "^"))
+    put("ReferringPhysicianName", "^".join(reversed(phi.referring.removeprefix("Dr. ").split(" "))))
     put("AccessionNumber", phi.accession)
     put("StudyDate", phi.study_date.strftime("%Y%m%d"))
     for k in ("SeriesDate", "AcquisitionDate", "ContentDate"):

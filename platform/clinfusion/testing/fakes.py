@@ -1,13 +1,14 @@
 """Fake reader and encoder for testing the ingest and featurize machinery without real formats.
 
 ``FakeTextReader`` ingests ``*.txt`` files: content ``BAD`` raises an IngestError (quarantine),
-``CRASH`` raises a RuntimeError (a reader bug, also quarantined), anything else is written back
+``CRASH`` raises a RuntimeError (a reader bug, also quarantined), ``SLOW...`` sleeps 0.3 s, anything else is written back
 upper-cased. Files sharing a stem (``a.txt`` + ``a.sig``) form one item, to test grouping.
 ``FakeEncoder`` turns each ingested text into one token of character statistics.
 """
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -44,6 +45,8 @@ class FakeTextReader(Reader):
             raise IngestError("content is BAD; expected anything else", file=item.primary.rel, field="content")
         if text == "CRASH":
             raise RuntimeError("simulated reader bug")
+        if text.startswith("SLOW"):
+            time.sleep(0.3)  # lets a test kill the process mid-run
         (out_dir / "text.txt").write_text(text.upper())
         rejected = {f.rel: "signature file not used" for f in item.files[1:] if f.rel.endswith(".rej")}
         return IngestResult(artifacts=["text.txt"], metadata={"chars": len(text)}, rejected=rejected)

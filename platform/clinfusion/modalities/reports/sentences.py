@@ -1,0 +1,55 @@
+"""Sentence splitting tuned for clinical reports.
+
+Splits after ``.``, ``!``, ``?`` followed by whitespace, at line breaks that start a list item
+or a new line of text, and before enumerations (``1.``, ``2)``), but not after common
+abbreviations (``Dr.``, ``e.g.``, ``approx.``, ``vs.``), single initials or inside decimals
+(``3.5 cm``). Pure function; no model.
+"""
+
+from __future__ import annotations
+
+import re
+
+ABBREVIATIONS = frozenset({
+    "dr", "mr", "mrs", "ms", "prof", "st", "e.g", "i.e", "vs", "approx", "no", "nos", "fig", "cf", "etc",
+    "incl", "max", "min", "mm", "cm", "ml", "pt", "pts", "hx", "sx", "dx", "rx", "ca", "jr", "sr", "mg",
+})
+"""Tokens (lower case, without the final dot) after which a dot does not end a sentence."""
+
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=\S)|\n\s*\n|\n(?=\s*(?:\d{1,2}[.)]|[-*\u2022])\s)")
+_ENUM = re.compile(r"(?<=\S)\s+(?=\d{1,2}[.)]\s+[A-Za-z])")
+
+
+def _ends_with_abbreviation(chunk: str) -> bool:
+    m = re.search(r"(\S+)\.$", chunk.rstrip())
+    if m is None:
+        return False
+    word = m.group(1).lower().lstrip("([")
+    return word in ABBREVIATIONS or bool(re.fullmatch(r"[a-z]", word))
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split ``text`` into sentences.
+
+    Args:
+        text: a section body or a whole report.
+
+    Returns:
+        Stripped, non-empty sentences in order; whitespace inside a sentence is collapsed.
+    """
+    pieces: list[str] = []
+    pos = 0
+    for m in list(_BOUNDARY.finditer(text)) + [None]:
+        end = len(text) if m is None else m.start()
+        chunk = text[pos:end]
+        if m is not None and _ends_with_abbreviation(chunk) and "\n" not in m.group(0):
+            continue
+        pieces.append(chunk)
+        pos = len(text) if m is None else m.end()
+    out: list[str] = []
+    for piece in pieces:
+        for part in _ENUM.split(piece):
+            s = re.sub(r"\s+", " ", part).strip()
+            if s and re.search(r"[A-Za-z0-9]", s):
+                out.append(s)
+    return out
