@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from clinfusion.privacy.keys import KEY_ENV, KEY_FILE_ENV
 
 TEST_KEY = "test-key-0123456789abcdef"

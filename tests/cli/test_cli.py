@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from clinfusion.cli import main
 from clinfusion.testing import write_tiny_cohort
 

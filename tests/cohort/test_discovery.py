@@ -3,7 +3,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from clinfusion.cohort.discovery import discover_files
 from clinfusion.cohort.spec import parse_cohort_spec
 from clinfusion.errors import CohortSpecError

@@ -3,7 +3,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from clinfusion.cohort.spec import CohortSpec, default_cohort_yaml, load_cohort_spec, parse_cohort_spec
 from clinfusion.errors import CohortSpecError
 

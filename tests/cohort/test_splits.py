@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from clinfusion.cohort.splits import check_splits, read_split_dir, read_split_file, stratified_kfold
 from clinfusion.errors import CohortSpecError
 from clinfusion.testing import requires_shared_data, shared_data_dir

@@ -3,7 +3,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-
 from clinfusion.cohort.validate import validate_cohort
 from clinfusion.testing import write_tiny_cohort
 

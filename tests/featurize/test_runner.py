@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from clinfusion.errors import ConfigError, FeaturizeError
 from clinfusion.featurize import featurize, load_tokens
 from clinfusion.ingest import ingest

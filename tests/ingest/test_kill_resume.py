@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-
 from clinfusion.ingest import ingest
 from clinfusion.testing import write_tiny_cohort
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from clinfusion.errors import CohortSpecError, PrivacyError, WorkspaceError
 from clinfusion.ingest import ingest
 from clinfusion.testing import write_tiny_cohort

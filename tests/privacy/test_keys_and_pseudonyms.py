@@ -5,7 +5,6 @@ import stat
 from pathlib import Path
 
 import pytest
-
 from clinfusion.errors import PrivacyError
 from clinfusion.privacy import KEY_ENV, KEY_FILE_ENV, Pseudonymizer, load_key
 

@@ -3,16 +3,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from clinfusion.workspace import atomic
+
+
+def _crash_writing_file(target: Path) -> None:
+    with atomic.atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("crash")
+
+
+def _crash_writing_dir(target: Path) -> None:
+    with atomic.atomic_dir(target) as tmp:
+        (tmp / "broken.txt").write_text("3")
+        raise ValueError("crash")
 
 
 def test_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
     target = tmp_path / "f.json"
     atomic.write_json(target, {"a": 1})
-    with pytest.raises(RuntimeError), atomic.atomic_path(target) as tmp:
-        tmp.write_text("half")
-        raise RuntimeError("crash")
+    with pytest.raises(RuntimeError, match="crash"):
+        _crash_writing_file(target)
     assert target.read_text().strip().startswith("{")
     assert [p.name for p in tmp_path.iterdir()] == ["f.json"]
 
@@ -24,9 +34,8 @@ def test_atomic_dir_replaces_whole_directory(tmp_path: Path) -> None:
     with atomic.atomic_dir(target) as tmp:
         (tmp / "new.txt").write_text("2")
     assert [p.name for p in target.iterdir()] == ["new.txt"]
-    with pytest.raises(ValueError), atomic.atomic_dir(target) as tmp:
-        (tmp / "broken.txt").write_text("3")
-        raise ValueError
+    with pytest.raises(ValueError, match="crash"):
+        _crash_writing_dir(target)
     assert [p.name for p in target.iterdir()] == ["new.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
 

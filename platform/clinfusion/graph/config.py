@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from clinfusion.errors import ConfigError
 
@@ -62,10 +62,19 @@ def load_graph_config(data: dict[str, Any] | str | Path | None = None) -> GraphC
     Raises:
         ConfigError: unknown key or bad value (names the field).
     """
-    source = str(data) if isinstance(data, str | Path) else str(DEFAULT_YAML)
+    source = "<dict>"
     if data is None or isinstance(data, str | Path):
+        source = str(data or DEFAULT_YAML)
         data = yaml.safe_load(Path(source).read_text()) or {}
     try:
         return GraphConfig.model_validate(data)
-    except Exception as err:  # pydantic ValidationError: report the first problem with its field
-        raise ConfigError(str(err).splitlines()[-1] if "\n" in str(err) else str(err), file=source) from None
+    except ValidationError as err:
+        raise validation_error(err, source) from None
+
+
+def validation_error(err: ValidationError, source: str) -> ConfigError:
+    """A pydantic error as a :class:`ConfigError` naming the file, the field and the expectation."""
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    extra = f" (+{err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return ConfigError(f"{where}: {first['msg']}{extra}", file=source, field=where)

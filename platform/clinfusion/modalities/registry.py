@@ -37,7 +37,32 @@ MODALITY_PLUGINS: dict[str, ModalityPlugin] = {
     "clinical": ModalityPlugin(
         "clinical",
         reader="clinfusion.modalities.clinical.read:ClinicalReader",
+        features="clinfusion.modalities.clinical.features",
         export="clinfusion.modalities.clinical.export:export_clinical",
+    ),
+    "ecg": ModalityPlugin(
+        "ecg",
+        reader="clinfusion.modalities.ecg.read:EcgReader",
+        features="clinfusion.modalities.ecg.features",
+        export="clinfusion.modalities.ecg.export:export_ecg",
+    ),
+    "radiology": ModalityPlugin(
+        "radiology",
+        reader="clinfusion.modalities.radiology.read:RadiologyReader",
+        features="clinfusion.modalities.radiology.features",
+        export="clinfusion.modalities.radiology.export:export_radiology",
+    ),
+    "genomics": ModalityPlugin(
+        "genomics",
+        reader="clinfusion.modalities.genomics.read:GenomicsReader",
+        features="clinfusion.modalities.genomics.features",
+        export="clinfusion.modalities.genomics.export:export_genomics",
+    ),
+    "reports": ModalityPlugin(
+        "reports",
+        reader="clinfusion.modalities.reports.read:ReportsReader",
+        features="clinfusion.modalities.reports.features",
+        export="clinfusion.modalities.reports.export:export_reports",
     ),
 }
 

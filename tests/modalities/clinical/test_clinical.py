@@ -3,7 +3,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-
 from clinfusion.ingest import ingest
 from clinfusion.modalities.clinical.deid import deidentify_clinical, identifier_columns
 from clinfusion.privacy import Pseudonymizer, load_key

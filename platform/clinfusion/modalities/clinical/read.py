@@ -22,7 +22,7 @@ class ClinicalReader(Reader):
     """Reads the cohort's clinical table (a cohort-level item)."""
 
     modality = "clinical"
-    version = "1"
+    version = "2"
 
     def read(self, item: Item, ctx: IngestContext, out_dir: Path) -> IngestResult:
         table = read_clinical_table(ctx.spec)
@@ -42,6 +42,7 @@ class ClinicalReader(Reader):
             "columns": [c for c in deid.columns if c != "patient_id"],
             "has_survival": "survival_time" in deid,
             "has_diagnosis": "diagnosis" in deid,
+            "covariates": {k: v.model_dump(mode="json") for k, v in ctx.spec.clinical.covariates.items()},
             **report,
         }
         if "survival_time" in deid:

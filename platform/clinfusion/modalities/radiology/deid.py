@@ -27,7 +27,7 @@ from typing import Any
 from clinfusion.privacy.pseudonym import Pseudonymizer
 
 TABLE_EDITION = "dicomfields_2026c"
-DEIDENTIFICATION_METHOD = f"PS3.15 E.1-1 Basic Profile ({TABLE_EDITION}); Modified Dates; ClinFusion"
+DEIDENTIFICATION_METHOD = "PS3.15 E.1-1 Basic Profile, Modified Dates (ClinFusion)"
 # Coded description of the options applied (PS3.16 CID 7050).
 _METHOD_CODES = (("113100", "Basic Application Confidentiality Profile"),
                  ("113107", "Retain Longitudinal Temporal Information Modified Dates Option"))
@@ -38,15 +38,25 @@ _DUMMY_TEXT = "ANONYMIZED"
 
 @lru_cache(maxsize=1)
 def basic_profile_actions() -> dict[int, str]:
-    """Tag (as int) -> action ``D``/``Z``/``X``/``U`` of the Basic Profile table."""
+    """Tag (as int) -> action ``D``/``Z``/``X``/``U`` of the Basic Profile table.
+
+    The table's repeating-group rows (curves 50xx, overlay data/comments 60xx) are applied by
+    removing those whole groups in :func:`deidentify_dataset` (see :func:`_removed_group`).
+    """
     import importlib
 
     table = importlib.import_module(f"dicomanonymizer.dicom_anonymization_databases.{TABLE_EDITION}")
     actions: dict[int, str] = {}
     for category, action in _CATEGORY_ACTION.items():
-        for group, elem in getattr(table, category):
-            actions[(group << 16) | elem] = action
+        for entry in getattr(table, category):
+            if len(entry) == 2:
+                actions[(entry[0] << 16) | entry[1]] = action
     return actions
+
+
+def _removed_group(group: int) -> bool:
+    """Curves (50xx) and overlays (even 60xx groups) are removed whole."""
+    return 0x5000 <= group <= 0x50FF or (0x6000 <= group <= 0x60FF and group % 2 == 0)
 
 
 def shift_date(value: str, days: int) -> str:
@@ -130,8 +140,7 @@ class _Deidentifier:
     def dataset(self, ds) -> None:
         ds.remove_private_tags()
         for elem in list(ds):
-            group = elem.tag.group
-            if 0x5000 <= group <= 0x50FF or (0x6000 <= group <= 0x60FF and group % 2 == 0):
+            if _removed_group(elem.tag.group):
                 del ds[elem.tag]
                 continue
             self._element(ds, elem)

@@ -31,11 +31,11 @@ def _month_number(name: str) -> int:
 
 
 def _month_name(month: int, like: str) -> str:
+    """Month ``month`` written like ``like`` (abbreviated or full, upper or title case, dot kept)."""
+    bare = like.rstrip(".")
     full = _MONTHS[month - 1]
-    text = full[: len(like.rstrip("."))] if len(like.rstrip(".")) <= 4 and like.rstrip(".").lower() != full else full
-    if like.rstrip(".").lower() == "sept":
-        text = full[:3]
-    text = text.upper() if like.isupper() and len(like) > 1 else text.capitalize()
+    text = full[:3] if len(bare) <= 4 and bare.lower() != full else full
+    text = text.upper() if bare.isupper() and len(bare) > 1 else text.capitalize()
     return text + ("." if like.endswith(".") else "")
 
 

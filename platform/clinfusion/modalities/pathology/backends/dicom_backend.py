@@ -59,9 +59,9 @@ class _Level:
         except AttributeError as err:
             raise IngestError(f"DICOM WSI instance lacks {err.name or err}", file=path, field="TotalPixelMatrix") from None
         self.cols = math.ceil(self.width / self.tile_w)
-        self.positions = self._frame_positions()
         self.encapsulated = ds.file_meta.TransferSyntaxUID.is_compressed
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self.positions = self._frame_positions()
 
     def _frame_positions(self) -> dict[tuple[int, int], int]:
         """(tile column, tile row) -> frame index, for TILED_FULL and TILED_SPARSE layouts."""
@@ -80,7 +80,20 @@ class _Level:
                 f"{self.n_frames} frames for a {self.cols}x{rows} tile grid; expected TILED_FULL or per-frame positions",
                 file=self.path, field="NumberOfFrames",
             )
-        return {(i % self.cols, i // self.cols): i for i in range(self.cols * rows)}
+        row_major = {(i % self.cols, i // self.cols): i for i in range(self.cols * rows)}
+        if getattr(self.ds, "DimensionOrganizationType", "") == "TILED_FULL" or rows < 2 or self.cols < 2:
+            return row_major
+        # Undeclared layout: some writers store frames column by column. Keep the order whose
+        # frame edges continue into their neighbours (smaller mean step across the seams).
+        col_major = {(i // rows, i % rows): i for i in range(self.cols * rows)}
+        return min((row_major, col_major), key=self._seam_cost)
+
+    def _seam_cost(self, layout: dict[tuple[int, int], int]) -> float:
+        """Mean absolute step across the vertical seams of up to 8 horizontally adjacent frame pairs."""
+        pairs = [(c, r) for (c, r) in sorted(layout) if (c + 1, r) in layout and c + 2 < self.cols][:8]
+        steps = [np.abs(self.frame(layout[(c, r)])[:, -1].astype(np.int16)
+                        - self.frame(layout[(c + 1, r)])[:, 0].astype(np.int16)).mean() for c, r in pairs]
+        return float(np.mean(steps)) if steps else 0.0
 
     def frame(self, index: int) -> np.ndarray:
         if index in self._cache:

@@ -1,0 +1,140 @@
+"""CNN tile encoder: a MONAI ResNet (2-D) loaded from a local checkpoint, batched on CPU/GPU.
+
+Checkpoint format (``torch.save``): ``{"arch": {"block": "basic"|"bottleneck", "layers": [..4],
+"block_inplanes": [..4], "num_classes": int}, "state_dict": {...}}``; a bare MONAI ResNet-18
+state dict is accepted too. The classification head is replaced by the identity, so a tile's
+token is the global-average-pooled last feature map (``block_inplanes[-1] * expansion`` values).
+Nothing is downloaded: :func:`write_resnet_checkpoint` makes a (random or trained) checkpoint.
+
+Tiles are re-read from the source slides at the coordinates stored at ingest
+(:mod:`clinfusion.modalities.pathology.sources` locates the files with the key).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from clinfusion.errors import FeaturizeError
+from clinfusion.workspace.workspace import Workspace
+
+CHECKPOINT_ENV = "CLINFUSION_PATHOLOGY_CNN_CHECKPOINT"
+RESNET18 = {"block": "basic", "layers": [2, 2, 2, 2], "block_inplanes": [64, 128, 256, 512], "num_classes": 1000}
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+class CnnConfig(BaseModel):
+    """CNN encoder settings.
+
+    Attributes:
+        checkpoint: local checkpoint path (default: ``$CLINFUSION_PATHOLOGY_CNN_CHECKPOINT``).
+        batch_size: tiles per forward pass (memory ~ batch * tile_px^2 * channels of layer 1).
+        threads: torch intra-op threads per process (use --workers for processes).
+        prototypes, seed: k-means compression as for the handcrafted encoder.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    checkpoint: str = Field(default_factory=lambda: os.environ.get(CHECKPOINT_ENV, ""))
+    batch_size: int = Field(32, ge=1)
+    threads: int = Field(1, ge=1)
+    prototypes: int = Field(0, ge=0)
+    seed: int = 0
+
+
+def build_resnet(arch: dict[str, Any]):
+    """A MONAI 2-D ResNet with a 3-channel input for ``arch`` (see module docstring)."""
+    from monai.networks.nets import ResNet
+
+    return ResNet(block=arch["block"], layers=list(arch["layers"]), block_inplanes=list(arch["block_inplanes"]),
+                  spatial_dims=2, n_input_channels=3, num_classes=int(arch.get("num_classes", 1)))
+
+
+def write_resnet_checkpoint(path: str | Path, arch: dict[str, Any] | None = None, seed: int = 0) -> Path:
+    """Save a randomly initialised ResNet in the checkpoint format (tests, smoke runs)."""
+    import torch
+
+    arch = dict(arch or RESNET18)
+    torch.manual_seed(seed)
+    model = build_resnet(arch)
+    torch.save({"arch": arch, "state_dict": model.state_dict()}, Path(path))
+    return Path(path)
+
+
+def load_resnet(path: str | Path):
+    """Load a checkpoint as a feature extractor (head = identity, eval mode).
+
+    Raises:
+        FeaturizeError: missing, unreadable or mismatching checkpoint.
+    """
+    import torch
+
+    path = Path(path)
+    if not str(path) or not path.is_file():
+        raise FeaturizeError(f"CNN checkpoint not found; set encoder config 'checkpoint' or ${CHECKPOINT_ENV}",
+                             file=path, field="checkpoint")
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many types for corrupt or unsafe files
+        raise FeaturizeError(f"cannot load checkpoint ({type(err).__name__}: {err})", file=path, field="checkpoint") from None
+    arch, state = (blob["arch"], blob["state_dict"]) if "state_dict" in blob else (RESNET18, blob)
+    model = build_resnet(arch)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as err:
+        raise FeaturizeError(f"checkpoint does not fit arch {arch}: {str(err)[:200]}", file=path, field="state_dict") from None
+    model.fc = torch.nn.Identity()
+    return model.eval()
+
+
+def embed_tiles(model, tiles: np.ndarray, batch_size: int) -> np.ndarray:
+    """Embeddings of RGB tiles.
+
+    Shapes:
+        tiles: ``[N, H, W, 3]`` uint8; returns ``[N, D]`` float32.
+    """
+    import torch
+
+    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    out = []
+    with torch.inference_mode():
+        for s in range(0, len(tiles), batch_size):
+            x = torch.from_numpy(tiles[s:s + batch_size]).permute(0, 3, 1, 2).float().div_(255.0)
+            out.append(model((x - mean) / std).numpy())
+    return np.concatenate(out).astype(np.float32) if out else np.zeros((0, 0), np.float32)
+
+
+class CnnTileEncoder:
+    """Holds the model and the item -> source file map for one featurize process."""
+
+    def __init__(self, config: CnnConfig, ws: Workspace) -> None:
+        import torch
+
+        from clinfusion.modalities.pathology.sources import resolve_slide_sources
+
+        torch.set_num_threads(config.threads)
+        self.config = config
+        self.model = load_resnet(config.checkpoint)
+        self.sources = resolve_slide_sources(ws)
+
+    def slide_features(self, row: Any, artifacts: dict[str, Any]) -> np.ndarray:
+        from clinfusion.modalities.pathology.backends import open_slide
+        from clinfusion.modalities.pathology.tiling import GridPlan, iter_tile_batches
+
+        files = self.sources.get(row.item_id)
+        if not files:
+            raise FeaturizeError("source slide not found in the cohort directory (moved or renamed?)", file=row.source)
+        meta, tiles = artifacts["meta"], artifacts["tiles"]
+        level = int(meta["read_level"])
+        read_px = max(1, round(meta["tile_l0"] / meta["level_downsamples"][level]))
+        plan = GridPlan(int(meta["tile_l0"]), level, read_px, int(meta["tile_px"]))
+        out = []
+        with open_slide(files[0], files=files if len(files) > 1 else None) as slide:
+            for _, batch in iter_tile_batches(slide, tiles["x"].to_numpy(), tiles["y"].to_numpy(), plan,
+                                              self.config.batch_size):
+                out.append(embed_tiles(self.model, batch, self.config.batch_size))
+        return np.concatenate(out)

@@ -1,0 +1,98 @@
+"""Pathology encoders: per patient, one token per kept tile of every slide (or K prototypes).
+
+Registry: ``ENCODERS`` (``handcrafted``, default, offline; ``cnn``, a MONAI ResNet from a local
+checkpoint). Tokens: ``[T, D]`` with positions ``[T, 2]`` = tile top-left (x, y) in level-0
+pixels and groups ``[T]`` = slide index within the patient (slides ordered by their masked
+source path, listed in ``meta["slides"]``).
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from clinfusion.errors import FeaturizeError
+from clinfusion.featurize.base import Encoder
+from clinfusion.featurize.tokens import TokenSet
+from clinfusion.modalities.pathology.cnn import CnnConfig, CnnTileEncoder
+from clinfusion.workspace.workspace import Workspace
+
+
+class HandcraftedConfig(BaseModel):
+    """Handcrafted encoder settings.
+
+    Attributes:
+        prototypes: compress to this many k-means prototypes per patient (0 = every tile).
+        seed: k-means seed.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    prototypes: int = Field(0, ge=0)
+    seed: int = 0
+
+
+class _TileEncoder(Encoder):
+    """Shared merge of per-slide tile features into one patient TokenSet."""
+
+    modality = "pathology"
+
+    @abstractmethod
+    def slide_features(self, row: Any, artifacts: dict[str, Any], ws: Workspace) -> tuple[np.ndarray, list[str] | None]:
+        """``([kept tiles, D] float32, feature names or None)`` of one slide."""
+
+    def encode(self, patient_id: str, rows: pd.DataFrame, ws: Workspace) -> TokenSet:
+        from clinfusion.modalities.pathology.prototypes import kmeans_prototypes
+        from clinfusion.modalities.pathology.read import load_slide_artifacts
+
+        feats, pos, groups, slides, names = [], [], [], [], None
+        for g, row in enumerate(rows.sort_values("source").itertuples()):
+            art = load_slide_artifacts(ws.root / row.artifact_dir)
+            f, names = self.slide_features(row, art, ws)
+            if len(f) != len(art["tiles"]):
+                raise FeaturizeError(f"{len(f)} feature rows for {len(art['tiles'])} kept tiles", file=row.artifact_dir)
+            feats.append(f)
+            pos.append(art["tiles"][["x", "y"]].to_numpy(np.float32))
+            groups.append(np.full(len(f), g, np.int64))
+            slides.append(row.item_id)
+        tokens = TokenSet(np.concatenate(feats), positions=np.concatenate(pos), groups=np.concatenate(groups),
+                          feature_names=names, meta={"slides": slides, "positions": "tile top-left x, y (level-0 px)"})
+        k = getattr(self.config, "prototypes", 0)
+        return kmeans_prototypes(tokens, k, getattr(self.config, "seed", 0)) if k else tokens
+
+
+class HandcraftedEncoder(_TileEncoder):
+    """Handcrafted H&E tile features (computed during ingest; see handcrafted.py). No weights."""
+
+    name = "handcrafted"
+    version = "1"
+    Config = HandcraftedConfig
+
+    def slide_features(self, row: Any, artifacts: dict[str, Any], ws: Workspace) -> tuple[np.ndarray, list[str] | None]:
+        if artifacts["features"] is None:
+            raise FeaturizeError("slide was ingested with options.features: false; re-ingest with features on",
+                                 file=row.artifact_dir, field="features")
+        return artifacts["features"], artifacts["meta"].get("feature_names")
+
+
+class CnnEncoder(_TileEncoder):
+    """MONAI ResNet tile embeddings from a local checkpoint; re-reads tiles from the source slides."""
+
+    name = "cnn"
+    version = "1"
+    Config = CnnConfig
+
+    def setup(self, ws: Workspace, rows: pd.DataFrame) -> None:
+        self._impl = CnnTileEncoder(self.config, ws)  # type: ignore[arg-type]
+
+    def slide_features(self, row: Any, artifacts: dict[str, Any], ws: Workspace) -> tuple[np.ndarray, list[str] | None]:
+        if not hasattr(self, "_impl"):
+            self.setup(ws, pd.DataFrame())
+        return self._impl.slide_features(row, artifacts), None
+
+
+ENCODERS: dict[str, type[Encoder]] = {"handcrafted": HandcraftedEncoder, "cnn": CnnEncoder}
+DEFAULT_ENCODER = "handcrafted"

@@ -1,0 +1,151 @@
+"""One slide from open backend to tissue mask, checked tiles and tile features (no file output).
+
+Shared by the ingest reader and the benchmark, so both measure the same work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from clinfusion.errors import IngestError
+from clinfusion.modalities.pathology.backends import BACKENDS
+from clinfusion.modalities.pathology.backends.base import SlideBackend
+from clinfusion.modalities.pathology.quality import REASONS, QualityConfig, drop_reason, tile_quality
+from clinfusion.modalities.pathology.tiling import GridPlan, TilingConfig, grid_coordinates, iter_tile_batches, plan_grid
+from clinfusion.modalities.pathology.tissue import TissueConfig, tile_tissue_fraction, tissue_mask
+
+
+class PathologyOptions(BaseModel):
+    """Reader options (``modalities.pathology.options`` in cohort.yaml).
+
+    Attributes:
+        tiling, tissue, quality: see their modules.
+        mpp_override: level-0 um/px to use instead of the slide's own value (required for
+            slides that do not record it).
+        stain_normalize: Macenko-normalise tiles before features (fit per slide on its tissue).
+        features: compute the default handcrafted tile features during ingest (the slide is
+            open and the tiles are in memory; see docs/pathology.md).
+        backend: force a backend (default: chosen by file content).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    tiling: TilingConfig = TilingConfig()
+    tissue: TissueConfig = TissueConfig()
+    quality: QualityConfig = QualityConfig()
+    mpp_override: float | None = Field(None, gt=0.0)
+    stain_normalize: bool = False
+    features: bool = True
+    backend: str | None = None
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, v: str | None) -> str | None:
+        if v is not None and v not in BACKENDS:
+            raise ValueError(f"backend must be one of {sorted(BACKENDS)}, got {v!r}")
+        return v
+
+
+@dataclass
+class SlideTiles:
+    """What the pipeline found on one slide.
+
+    Attributes:
+        mpp: level-0 (x, y) um/px used; mpp_source: ``"slide"`` or ``"override"``.
+        thumbnail: ``[h, w, 3]`` uint8; thumb_downsample: level-0 px per thumbnail px.
+        mask: ``[h, w]`` bool tissue mask of the thumbnail.
+        plan: the grid plan.
+        tiles: one row per candidate tile (tissue above the minimum): x, y, tile_l0, tissue,
+            quality statistics, kept, reason.
+        features: ``[kept, D]`` float32 tile features of the kept tiles (row order of
+            ``tiles[tiles.kept]``), or ``None``.
+        grid_tiles: tiles in the full grid (before the tissue filter).
+    """
+
+    mpp: tuple[float, float]
+    mpp_source: str
+    thumbnail: np.ndarray
+    thumb_downsample: float
+    mask: np.ndarray
+    plan: GridPlan
+    tiles: pd.DataFrame
+    features: np.ndarray | None
+    grid_tiles: int
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+def slide_mpp(slide: SlideBackend, override: float | None) -> tuple[tuple[float, float], str]:
+    """The level-0 resolution to use.
+
+    Raises:
+        IngestError: unknown and no override configured.
+    """
+    if override is not None:
+        return (override, override), "override"
+    mpp = slide.mpp
+    if mpp is None:
+        raise IngestError(
+            "slide does not record its resolution (mpp); set modalities.pathology.options.mpp_override in cohort.yaml",
+            file=slide.path, field="mpp",
+        )
+    return mpp, "slide"
+
+
+def process_slide(slide: SlideBackend, options: PathologyOptions) -> SlideTiles:
+    """Tissue mask, tile grid, quality checks and (optionally) features of one slide.
+
+    Raises:
+        IngestError: unknown mpp, too coarse a slide, or no tile survives the checks.
+    """
+    mpp, source = slide_mpp(slide, options.mpp_override)
+    plan = plan_grid(slide, mpp[0], options.tiling)
+    thumb, thumb_ds = slide.thumbnail(options.tissue.thumbnail_px)
+    mask = tissue_mask(thumb, thumb_ds * mpp[0], options.tissue)
+    xs, ys = grid_coordinates(slide.dimensions, plan.tile_l0)
+    frac = tile_tissue_fraction(mask, xs, ys, plan.tile_l0, thumb_ds)
+    cand = np.flatnonzero(frac >= options.tiling.min_tissue)
+    tiles = pd.DataFrame({"x": xs[cand], "y": ys[cand], "tile_l0": plan.tile_l0, "tissue": frac[cand].astype(np.float32)})
+    stats = {k: np.zeros(len(cand), np.float32) for k in ("background_frac", "sharpness", "pen_frac")}
+    reasons = np.full(len(cand), "", dtype=object)
+    feats: list[np.ndarray] = []
+    fit = _stain_fit(thumb, mask) if options.stain_normalize and options.features else None
+    for idx, batch in iter_tile_batches(slide, tiles["x"].to_numpy(), tiles["y"].to_numpy(), plan, options.tiling.batch):
+        q = tile_quality(batch, options.quality)
+        for k in stats:
+            stats[k][idx] = q[k]
+        reasons[idx] = drop_reason(q)
+        kept = batch[reasons[idx] == ""]
+        if options.features and len(kept):
+            feats.append(_features(kept, fit))
+    for k, v in stats.items():
+        tiles[k] = v
+    tiles["reason"] = reasons.astype(str)
+    tiles["kept"] = tiles["reason"] == ""
+    if not tiles["kept"].any():
+        raise IngestError(
+            f"no tile passed the tissue and quality checks ({len(xs)} grid tiles, {len(cand)} with tissue >= "
+            f"{options.tiling.min_tissue})", file=slide.path, field="tiles",
+        )
+    features = np.concatenate(feats) if options.features else None
+    counts = {"grid": int(len(xs)), "no_tissue": int(len(xs) - len(cand)), "kept": int(tiles["kept"].sum())}
+    counts.update({f"dropped_{r}": int((tiles["reason"] == r).sum()) for r in REASONS})
+    return SlideTiles(mpp, source, thumb, thumb_ds, mask, plan, tiles, features, len(xs), counts)
+
+
+def _stain_fit(thumb: np.ndarray, mask: np.ndarray):
+    from clinfusion.modalities.pathology.stain import fit_macenko
+
+    return fit_macenko(thumb[mask])
+
+
+def _features(tiles: np.ndarray, fit) -> np.ndarray:
+    from clinfusion.modalities.pathology.handcrafted import handcrafted_features
+
+    if fit is not None:
+        from clinfusion.modalities.pathology.stain import normalize_macenko
+
+        tiles = normalize_macenko(tiles, fit)
+    return handcrafted_features(tiles)

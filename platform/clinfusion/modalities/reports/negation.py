@@ -1,0 +1,120 @@
+"""NegEx-style assertion of a mention: affirmed, negated or uncertain.
+
+After Chapman et al. (2001), "A simple algorithm for identifying negated findings and diseases
+in discharge summaries": a *pre* trigger (``no``, ``without``, ``negative for``) negates the
+mentions that follow it in the same sentence, a *post* trigger (``is ruled out``, ``not seen``)
+the mentions before it; the scope ends at a *termination* term (``but``, ``however``,
+``which``) or after :data:`SCOPE_WORDS` words; a *pseudo* trigger (``no change``, ``not
+only``, ``without change``) looks like a trigger but is not one and is skipped. Uncertainty
+(``possible``, ``may represent``, ``cannot be excluded``) works the same way and is checked
+after negation, so ``no definite effusion`` is negated and ``cannot exclude effusion`` is
+uncertain (the pseudo trigger ``not excluded`` keeps it from reading as a negation).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Assertion = Literal["present", "absent", "uncertain"]
+SCOPE_WORDS = 12
+"""Largest distance in words between a trigger and the mention it scopes (lists of findings
+after ``no`` in chest reports run long: ``no focal consolidation, pleural effusion or
+pneumothorax``)."""
+
+PSEUDO = ("no change", "no significant change", "no interval change", "not only", "no increase", "no decrease",
+          "without change", "without interval change", "not necessarily", "gram negative", "not excluded",
+          "cannot be excluded", "can not be excluded", "cannot exclude", "can't exclude", "not be excluded",
+          "no longer seen", "not ruled out", "not been ruled out", "no other", "not significantly changed")
+PRE_NEGATION = ("no", "not", "without", "negative for", "no evidence of", "no evidence for", "no signs of",
+                "no sign of", "absence of", "absent", "free of", "rules out", "ruled out", "denies", "denied",
+                "no suspicious", "no definite", "no acute", "no radiographic evidence of", "never", "resolution of",
+                "resolved", "clear of", "nor", "neither", "none", "no findings of", "fails to reveal", "not demonstrate",
+                "no new", "removal of", "interval removal of")
+POST_NEGATION = ("is absent", "are absent", "not seen", "not identified", "not present", "not demonstrated",
+                 "not visualized", "not appreciated", "is ruled out", "are ruled out", "has resolved",
+                 "have resolved", "resolved", "no longer present", "no longer visualized", "unlikely", "was ruled out",
+                 "is not seen", "are not seen", "is normal", "are normal", "within normal limits",
+                 "has been removed", "have been removed", "not evident", "is negative")
+PRE_UNCERTAIN = ("possible", "possibly", "probable", "probably", "may represent", "could represent", "may be",
+                 "could be", "might be", "questionable", "question of", "suspicious for", "suspected",
+                 "suggestive of", "suggests", "concerning for", "concern for", "likely", "versus", "vs",
+                 "differential", "differential diagnosis", "equivocal", "cannot exclude", "can't exclude",
+                 "cannot be excluded", "not excluded", "cannot rule out", "can not rule out", "rule out",
+                 "evaluate for", "to exclude", "worrisome for", "compatible with", "consider", "may reflect",
+                 "could reflect", "may relate", "presumably", "presumed", "?")
+POST_UNCERTAIN = ("cannot be excluded", "can not be excluded", "not excluded", "is not excluded",
+                  "is possible", "is suspected", "is questioned", "is likely", "are likely", "not ruled out",
+                  "is not entirely excluded", "?")
+TERMINATION = ("but", "however", "although", "though", "except", "aside from", "apart from", "which", "that",
+               "secondary to", "due to", "with", "nevertheless", "yet", "there is", "there are",
+               "otherwise", "consistent with", "as well as", "causing", "now", ";", ":")
+
+
+def _phrase_re(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    alts = sorted(set(phrases), key=len, reverse=True)
+    body = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in alts)
+    return re.compile(rf"(?<![A-Za-z'])(?:{body})(?![A-Za-z'])", re.IGNORECASE)
+
+
+_PSEUDO_RE = _phrase_re(PSEUDO)
+_TRIGGERS = (
+    ("absent", "pre", _phrase_re(PRE_NEGATION)),
+    ("absent", "post", _phrase_re(POST_NEGATION)),
+    ("uncertain", "pre", _phrase_re(PRE_UNCERTAIN)),
+    ("uncertain", "post", _phrase_re(POST_UNCERTAIN)),
+)
+_TERM_RE = _phrase_re(TERMINATION)
+_WORD_RE = re.compile(r"[A-Za-z0-9'?]+")
+
+
+def _words_between(sentence: str, a: int, b: int) -> int:
+    return len(_WORD_RE.findall(sentence[a:b]))
+
+
+def _blocked(sentence: str, a: int, b: int) -> bool:
+    """True when a termination term, or a sentence-like break, lies between offsets a and b."""
+    gap = sentence[a:b]
+    return bool(_TERM_RE.search(gap)) or bool(re.search(r"[.!]\s", gap))
+
+
+def _in_scope(sentence: str, span: tuple[int, int], trig: re.Match[str], direction: str) -> bool:
+    start, end = span
+    if direction == "pre":
+        if trig.end() > start:
+            return False
+        return _words_between(sentence, trig.end(), start) <= SCOPE_WORDS and not _blocked(sentence, trig.end(), start)
+    if trig.start() < end:
+        return False
+    return _words_between(sentence, end, trig.start()) <= SCOPE_WORDS // 2 and not _blocked(sentence, end, trig.start())
+
+
+def _pseudo_spans(sentence: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _PSEUDO_RE.finditer(sentence)]
+
+
+def assert_mention(sentence: str, span: tuple[int, int]) -> Assertion:
+    """Whether the mention at ``span`` of ``sentence`` is affirmed, negated or uncertain.
+
+    Args:
+        sentence: one sentence.
+        span: character span of the mention in ``sentence``.
+
+    Returns:
+        ``"absent"`` when a negation trigger scopes it, else ``"uncertain"`` when an
+        uncertainty trigger does, else ``"present"``.
+    """
+    pseudo = _pseudo_spans(sentence)
+    found: dict[str, bool] = {"absent": False, "uncertain": False}
+    for kind, direction, pattern in _TRIGGERS:
+        for trig in pattern.finditer(sentence):
+            inside_pseudo = any(ps <= trig.start() < pe for ps, pe in pseudo)
+            if kind == "absent" and inside_pseudo:
+                continue
+            if trig.start() < span[1] and trig.end() > span[0]:
+                continue  # the trigger is part of the mention itself
+            if _in_scope(sentence, span, trig, direction):
+                found[kind] = True
+    if found["absent"]:
+        return "absent"
+    return "uncertain" if found["uncertain"] else "present"
