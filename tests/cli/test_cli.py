@@ -39,12 +39,19 @@ def test_ingest_catalog_export(tmp_path: Path, capsys: pytest.CaptureFixture[str
     out = json.loads(capsys.readouterr().out)
     assert {m["modality"]: m["quarantined"] for m in out["modalities"]} == {"clinical": 0, "ecg": 1}
     assert "content is BAD" in out["quarantine"][0]["reason"]
+    assert "a.txt" not in json.dumps(out)
+    assert main(["catalog", str(ws), "--json", "--cohort", str(c.root)]) == 0
+    assert out_path(capsys) == f"ecg/{c.patients[0]}/a.txt"
     assert main(["export", str(ws), "--modality", "clinical", "--out", str(tmp_path / "c.parquet")]) == 0
     assert len(pd.read_parquet(tmp_path / "c.parquet")) == 3
     assert main(["export", str(ws), "--modality", "clinical", "--out", str(tmp_path / "c.txt")]) == 1
     assert "csv or .parquet" in capsys.readouterr().err
     assert main(["export", str(ws), "--modality", "ecg", "--out", str(tmp_path / "e.csv")]) == 1
     assert "no ingested ecg items" in capsys.readouterr().err
+
+
+def out_path(capsys: pytest.CaptureFixture[str]) -> str:
+    return json.loads(capsys.readouterr().out)["quarantine"][0]["path"]
 
 
 def test_usage_errors_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

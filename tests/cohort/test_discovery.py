@@ -40,11 +40,24 @@ def test_patient_id_inside_a_file_name(tmp_path: Path) -> None:
     assert found == [("signals/ecg_P7_rest.hea", "P7"), ("signals/ecg_P8_rest.hea", "P8")]
 
 
-def test_masked_rel_hides_the_raw_id(tmp_path: Path) -> None:
-    _touch(tmp_path, "reports/MRN12345/MRN12345_note.txt")
-    spec = parse_cohort_spec({"name": "c"}, root=tmp_path)
-    (f,) = discover_files(spec, ["reports"])
-    assert f.masked_rel("Pabc") == "reports/Pabc/Pabc_note.txt"
+def test_masked_path_hides_ids_and_file_names(tmp_path: Path) -> None:
+    from clinfusion.privacy import Pseudonymizer, load_key
+    from clinfusion.privacy.paths import extension, mask_path
+
+    _touch(tmp_path, "reports/MRN12345/Smith_John/MRN12345_note.txt", "signals/ecg_MRN777_rest.hea", "genomics/expr.tsv")
+    spec = parse_cohort_spec({"name": "c", "modalities": {"ecg": {"paths": ["signals/ecg_{patient_id}_rest.hea"]}}},
+                             root=tmp_path)
+    pz = Pseudonymizer(load_key())
+    masked = {f.rel: mask_path(f, pz) for f in discover_files(spec)}
+    note = masked["reports/MRN12345/Smith_John/MRN12345_note.txt"]
+    assert note.startswith(f"reports/{pz.patient('MRN12345')}/f") and note.endswith(".txt")
+    assert "MRN" not in note and "Smith" not in note
+    hea = masked["signals/ecg_MRN777_rest.hea"]
+    assert hea.startswith("signals/f") and hea.endswith(".hea") and "MRN777" not in hea
+    assert masked["genomics/expr.tsv"] == "genomics/expr.tsv"
+    assert extension("1.2.840.10008.5.1.dcm") == ".dcm"
+    assert extension("IM0001") == ""
+    assert extension("vol.nii.gz") == ".nii.gz"
 
 
 def test_globstar_before_placeholder_is_an_error(tmp_path: Path) -> None:

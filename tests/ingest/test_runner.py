@@ -33,6 +33,18 @@ def _cohort(root: Path) -> Path:
     return root
 
 
+def _real_names(root: Path) -> dict[str, str]:
+    """Masked source -> real file name, as the operator holding the key can compute it."""
+    from clinfusion.cohort import discover_files, load_cohort_spec
+    from clinfusion.privacy import Pseudonymizer, load_key
+    from clinfusion.privacy.paths import mask_path
+
+    pz = Pseudonymizer(load_key())
+    out = {mask_path(f, pz): Path(f.rel).name for f in discover_files(load_cohort_spec(root))}
+    out["clinical.csv"] = "clinical.csv"
+    return out
+
+
 def _stable(df: pd.DataFrame) -> pd.DataFrame:
     return df.drop(columns=VOLATILE).reset_index(drop=True)
 
@@ -44,9 +56,11 @@ def test_every_file_is_accounted_for(tmp_path: Path, fake_modality: str) -> None
     assert sorted(cat["modality"]) == ["clinical", "ecg", "ecg", "ecg", "ecg", "ecg"]
     n_files = int(cat["n_files"].sum())
     assert n_files == 1 + 6  # clinical.csv + every ecg file
-    status = dict(zip(cat["source"].str.rsplit("/", n=1).str[-1], cat["status"], strict=True))
+    real = _real_names(root)
+    status = {real[s]: st for s, st in zip(cat["source"], cat["status"], strict=True)}
     assert status == {"clinical.csv": "ingested", "a.txt": "ingested", "b.txt": "ingested", "c.txt": "quarantined",
                       "d.txt": "quarantined", "e.txt": "quarantined"}
+    assert not any(name in "".join(cat["source"]) + "".join(cat["files_json"]) for name in ("a.txt", "sub/c.txt"))
     reasons = " | ".join(cat["reason"])
     assert "content is BAD" in reasons and "[content]" in reasons
     assert "unexpected RuntimeError" in reasons
@@ -93,7 +107,8 @@ def test_changed_added_and_removed_files(tmp_path: Path, fake_modality: str) -> 
     assert rep.processed == 2 and rep.removed == 1
     cat = rep.catalog
     assert len(cat) == len(first.catalog)
-    changed = cat[cat["source"].str.endswith("b.txt")].iloc[0]
+    real = _real_names(root)
+    changed = cat[[real.get(x) == "b.txt" for x in cat["source"]]].iloc[0]
     assert json.loads(changed["meta_json"]) == {"chars": 8}
     art = tmp_path / "ws" / changed["artifact_dir"] / "text.txt"
     assert art.read_text() == "CHANGED!"

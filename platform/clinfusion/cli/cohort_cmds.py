@@ -61,6 +61,8 @@ def ingest(
 def catalog(
     workspace: Path = typer.Argument(..., help="Workspace directory."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+    cohort: Path = typer.Option(None, "--cohort", help="Cohort directory: also show the real paths of "
+                                "quarantined files (operator view; needs the key; nothing is written)."),
 ) -> int:
     """Per modality: items, ingested, quarantined, with the quarantine reasons."""
     from clinfusion.workspace import Workspace, quarantine_table, read_catalog, summarize
@@ -68,6 +70,11 @@ def catalog(
     ws = Workspace.open(workspace)
     cat = read_catalog(ws)
     summary, quarantine = summarize(cat), quarantine_table(cat)
+    if cohort is not None:
+        from clinfusion.ingest.locate import real_paths
+
+        real = real_paths(ws, cohort)
+        quarantine.insert(3, "path", [real.get(s, "(no longer in the cohort)") for s in quarantine["source"]])
     if as_json:
         out = {"workspace": str(workspace), "modalities": summary.to_dict(orient="records"),
                "quarantine": quarantine.to_dict(orient="records")}

@@ -57,7 +57,7 @@ def clinical_frame(cases: pd.DataFrame, cdr: pd.DataFrame | None) -> tuple[pd.Da
     Returns:
         The table and a report (cases matched in the CDR, missing values per column).
     """
-    sex = cases["is_female"].map({1: "F", 0: "M", 1.0: "F", 0.0: "M"})
+    sex = cases["is_female"].map({1: "F", 0: "M"})
     out = pd.DataFrame({
         "patient_id": cases.index.astype(str),
         "survival_time": np.round(cases["survival_months"].astype(float) * DAYS_PER_MONTH, 2),

@@ -21,6 +21,7 @@ from clinfusion.ingest.items import PlannedItem, plan_items, reader_options
 from clinfusion.modalities.base import IngestContext, Item
 from clinfusion.modalities.registry import reader_class
 from clinfusion.privacy import Pseudonymizer, load_key
+from clinfusion.privacy.paths import mask_path
 from clinfusion.workspace import atomic
 from clinfusion.workspace.catalog import catalog_frame, quarantine_table, summarize
 from clinfusion.workspace.hashing import combine_hashes, sha256_file
@@ -70,9 +71,9 @@ def _base_row(p: PlannedItem, item_id: str, pz: Pseudonymizer, sha: str, code_ve
         "item_id": item_id,
         "patient_id": pseudonym,
         "modality": item.modality,
-        "source": item.primary.masked_rel(pseudonym),
+        "source": mask_path(item.primary, pz),
         "n_files": len(item.files),
-        "files_json": json.dumps([f.masked_rel(pseudonym) for f in item.files]),
+        "files_json": json.dumps([mask_path(f, pz) for f in item.files]),
         "size_bytes": sum(f.path.stat().st_size for f in item.files),
         "sha256": sha,
         "status": "ingested",
@@ -84,6 +85,14 @@ def _base_row(p: PlannedItem, item_id: str, pz: Pseudonymizer, sha: str, code_ve
         "patients_json": "[]",
         "rejected_json": "{}",
     }
+
+
+def _mask_text(text: str, item: Item, ctx: IngestContext) -> str:
+    """Replace every member file's real path (absolute or relative) in a message by its masked form."""
+    for f in sorted(item.files, key=lambda f: -len(f.rel)):
+        masked = ctx.mask(f)
+        text = text.replace(str(f.path), masked).replace(f.rel, masked)
+    return text
 
 
 def _read_item(job: tuple[PlannedItem, str, str, str, IngestContext, str]) -> dict[str, Any]:
@@ -102,18 +111,17 @@ def _read_item(job: tuple[PlannedItem, str, str, str, IngestContext, str]) -> di
         with atomic.atomic_dir(ws.root / art_rel) as out_dir:
             result = reader.read(item, ctx, out_dir)
     except ClinFusionError as err:
-        row.update(status="quarantined", reason=str(err.problem).replace(item.primary.rel, row["source"]))
+        row.update(status="quarantined", reason=_mask_text(str(err.problem), item, ctx))
         return row
     except Exception as err:  # a reader bug must not abort the cohort: quarantine and report it
         row.update(status="quarantined", reason=f"unexpected {type(err).__name__} while reading: {err}")
         return row
-    pseudonym = row["patient_id"]
-    masked = {f.rel: f.masked_rel(pseudonym) for f in item.files}
+    masked = {f.rel: ctx.mask(f) for f in item.files}
     row.update(
         artifact_dir=art_rel.as_posix(),
         meta_json=json.dumps(result.metadata, sort_keys=True, default=str),
         patients_json=json.dumps(sorted({ctx.pseudonym(x) for x in result.patients})) if result.patients else "[]",
-        rejected_json=json.dumps({masked.get(k, k): v for k, v in sorted(result.rejected.items())}),
+        rejected_json=json.dumps({masked.get(k, k): _mask_text(v, item, ctx) for k, v in sorted(result.rejected.items())}),
     )
     return row
 

@@ -71,6 +71,16 @@ class IngestContext:
         """Pseudonym of a raw patient id."""
         return self.pseudonymizer.patient(patient_id)
 
+    def mask(self, f: DiscoveredFile) -> str:
+        """The stored (masked) form of a file's path: use it in every message and metadata field.
+
+        The patient folder becomes the pseudonym and the rest a keyed token plus extension, since
+        file names are often identifying (see :mod:`clinfusion.privacy.paths`).
+        """
+        from clinfusion.privacy.paths import mask_path
+
+        return mask_path(f, self.pseudonymizer)
+
 
 @dataclass
 class IngestResult:

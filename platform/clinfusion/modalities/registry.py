@@ -52,6 +52,12 @@ MODALITY_PLUGINS: dict[str, ModalityPlugin] = {
         features="clinfusion.modalities.radiology.features",
         export="clinfusion.modalities.radiology.export:export_radiology",
     ),
+    "pathology": ModalityPlugin(
+        "pathology",
+        reader="clinfusion.modalities.pathology.read:PathologyReader",
+        features="clinfusion.modalities.pathology.features",
+        export="clinfusion.modalities.pathology.export:export_pathology",
+    ),
     "genomics": ModalityPlugin(
         "genomics",
         reader="clinfusion.modalities.genomics.read:GenomicsReader",

@@ -25,7 +25,7 @@ def _mass_mm(latents: dict[str, float], phenotype: dict[str, float], rng: np.ran
 def _header(title: str, pid: str, phi: PatientPHI, ledger: PhiLedger, kind: str) -> list[str]:
     a = lambda f, v: ledger.add(pid, "reports", f"{kind}: {f}", v)  # noqa: E731
     return [
-        a("institution", phi.institution).upper(),
+        a("institution", phi.institution.upper()),
         title,
         f"Patient: {a('name', phi.full_name)}    MRN: {a('MRN', phi.mrn)}    DOB: {a('DOB', phi.birth_date.strftime('%m/%d/%Y'))}",
         f"Date of service: {a('date of service', phi.study_date.strftime('%m/%d/%Y'))}    "

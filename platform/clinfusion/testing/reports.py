@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from clinfusion.testing.cohorts import write_tiny_cohort
@@ -139,3 +141,74 @@ def write_phi_reports_cohort(root: str | Path, *, with_csv: bool = True) -> PhiC
         pd.DataFrame(csv_rows).to_csv(cohort.root / "reports" / "reports.csv", index=False)
     planted = pd.DataFrame(rows, columns=["patient_id", "modality", "field", "value"])
     return PhiCohort(cohort.root, cohort.patients, planted, used_terms)
+
+
+def write_tiny_bert(path: str | Path, seed: int = 0) -> Path:
+    """Write a tiny random BERT (2 layers, hidden 32) with a small word-piece vocabulary.
+
+    It stands in for a clinical BERT directory in tests of the ``local_transformer`` encoder.
+    """
+    import torch
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    words = ["no", "pleural", "effusion", "pneumothorax", "heart", "is", "enlarged", "normal", "size", "mass", "lung", "right", "left", "lobe", "upper", "lower", "there", "a", "the", "of", "with", "and", "mild", "cardiomegaly", "nodule", "findings", "impression", "name"]
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ",", "[", "]", *words]
+    (path / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    BertTokenizerFast(vocab_file=str(path / "vocab.txt"), do_lower_case=True).save_pretrained(str(path))
+    torch.manual_seed(seed)
+    cfg = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                     intermediate_size=64, max_position_embeddings=128)
+    BertModel(cfg).save_pretrained(str(path))
+    return path
+
+
+def iu_sentences(text: str) -> list[str]:
+    """Sentences of the FINDINGS and IMPRESSION sections of an IU report text."""
+    from clinfusion.modalities.reports.sections import split_sections
+    from clinfusion.modalities.reports.sentences import split_sentences
+
+    return [s for sec in split_sections(text) if sec.name in ("FINDINGS", "IMPRESSION") for s in split_sentences(sec.text)]
+
+
+def extraction_scores(df: pd.DataFrame, count_uncertain: bool = True) -> dict[str, dict[str, float]]:
+    """Precision/recall of extracted findings against the IU labels of :func:`load_iu_reports`.
+
+    A finding is predicted positive when ``present`` (and ``uncertain`` with ``count_uncertain``).
+    """
+    from clinfusion.modalities.reports.findings import report_findings
+
+    positive = {"present", "uncertain"} if count_uncertain else {"present"}
+    status = [report_findings(iu_sentences(t)) for t in df["text"]]
+    out = {}
+    for finding in IU_LABELS:
+        y = df[f"label_{finding}"].to_numpy(bool)
+        p = np.array([s[finding] in positive for s in status])
+        tp = int((p & y).sum())
+        out[finding] = {"n_labelled": int(y.sum()), "n_predicted": int(p.sum()),
+                        "precision": tp / p.sum() if p.sum() else float("nan"),
+                        "recall": tp / y.sum() if y.sum() else float("nan")}
+    return out
+
+
+def probe_auroc(x, y, folds: int = 5, seed: int = 0) -> tuple[float, float]:
+    """Stratified k-fold AUROC (mean, sd) of a logistic-regression probe on features ``x [N, D]``."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
+    scores = []
+    for tr, te in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
+        clf = LogisticRegression(max_iter=2000, C=1.0).fit(x[tr], y[tr])
+        scores.append(roc_auc_score(y[te], clf.predict_proba(x[te])[:, 1]))
+    return float(np.mean(scores)), float(np.std(scores))
+
+
+def mean_embeddings(texts: list[str], backend: Any) -> np.ndarray:
+    """Per report: the mean of its FINDINGS/IMPRESSION sentence embeddings ``[N, D]`` (one batched call)."""
+    sents = [iu_sentences(t) or [t] for t in texts]
+    flat = [s for ss in sents for s in ss]
+    emb = backend.embed(flat)
+    bounds = np.cumsum([0] + [len(ss) for ss in sents])
+    return np.stack([emb[a:b].mean(0) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])

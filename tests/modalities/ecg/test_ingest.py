@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from clinfusion.cli.app import main as cli
 from clinfusion.featurize import featurize
 from clinfusion.featurize.cache import load_tokens
@@ -134,8 +133,10 @@ def test_window_tokens_and_resnet_encoders(ingested, tmp_path):
     assert {t.dim for t in tok.values()} == {8}
 
 
-def test_export_table(ingested):
+def test_export_table(ingested, tmp_path):
     ws, _ = ingested
+    assert cli(["export", str(ws.root), "--modality", "ecg", "--out", str(tmp_path / "ecg.csv")]) == 0
+    assert len(pd.read_csv(tmp_path / "ecg.csv")) == 3
     df = export_modality(ws, "ecg")
     assert len(df) == 3
     for col in ("patient_id", "record", "fs_hz", "leads", "duration_s", "quality_flags", "hr_bpm", "pr_ms",

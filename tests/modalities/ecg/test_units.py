@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from clinfusion.errors import IngestError
 from clinfusion.modalities.ecg import quality
 from clinfusion.modalities.ecg.deid import scrub_comments
@@ -120,3 +119,21 @@ def test_options_validate_band_and_names():
     with pytest.raises(ValueError, match="Extra inputs"):
         EcgOptions(fs=250)
     assert len(STANDARD_LEADS) == 12
+
+
+def test_resnet1d_is_trainable():
+    torch = pytest.importorskip("torch")
+    from clinfusion.modalities.ecg.resnet1d import build_resnet1d
+
+    torch.manual_seed(0)
+    net = build_resnet1d(in_channels=12, dim=4, width=4, n_blocks=2)
+    x, y = torch.randn(4, 12, 1000), torch.randn(4, 4)
+    opt = torch.optim.SGD(net.parameters(), lr=0.05)
+    losses = []
+    for _ in range(8):
+        opt.zero_grad()
+        loss = torch.nn.functional.mse_loss(net(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert net(x).shape == (4, 4) and losses[-1] < losses[0]

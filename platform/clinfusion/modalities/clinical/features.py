@@ -26,7 +26,12 @@ from clinfusion.cohort.spec import CovariateSpec
 from clinfusion.errors import FeaturizeError
 from clinfusion.featurize.base import Encoder
 from clinfusion.featurize.tokens import TokenSet
-from clinfusion.modalities.clinical.encode import ClinicalEncoding, apply_encoding, fit_encoding, infer_covariates
+from clinfusion.modalities.clinical.encode import (
+    ClinicalEncoding,
+    apply_encoding,
+    fit_encoding,
+    infer_covariates,
+)
 from clinfusion.modalities.clinical.read import read_clinical_artifact
 from clinfusion.workspace.catalog import row_meta
 from clinfusion.workspace.workspace import Workspace

@@ -29,7 +29,13 @@ from clinfusion.cohort.discovery import DiscoveredFile
 from clinfusion.errors import IngestError
 from clinfusion.modalities.base import IngestContext, IngestResult, Item, Reader
 from clinfusion.modalities.genomics import table as tbl
-from clinfusion.modalities.genomics.genesets import GeneSets, coverage, is_gene_set_path, merge_gene_sets, read_gene_sets
+from clinfusion.modalities.genomics.genesets import (
+    GeneSets,
+    coverage,
+    is_gene_set_path,
+    merge_gene_sets,
+    read_gene_sets,
+)
 
 Kind = Literal["expression", "cnv", "mutation"]
 KINDS: tuple[str, ...] = ("expression", "cnv", "mutation")

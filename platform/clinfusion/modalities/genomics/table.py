@@ -116,14 +116,11 @@ def to_wide(
         IngestError: no axis carries patient ids of the clinical table (in auto mode).
     """
     report.n_rows_raw, report.n_cols_raw = df.shape
-    long = _long_columns(df, id_column) if id_column not in df.columns[:1] else None
+    long = _long_columns(df, id_column)
     if long is not None and orientation == "auto":
         report.layout = "long"
         return pivot_long(df, *long)
-    if id_column in df.columns:
-        wide = df.set_index(id_column)
-    else:
-        wide = df.set_index(df.columns[0])
+    wide = df.set_index(id_column if id_column in df.columns else df.columns[0])
     wide.index = wide.index.map(lambda v: str(v).strip())
     wide.columns = [str(c).strip() for c in wide.columns]
     if orientation == "auto":
@@ -165,12 +162,22 @@ def coerce_numeric(wide: pd.DataFrame, rel: str) -> pd.DataFrame:
     Raises:
         IngestError: a non-empty, non-numeric cell (names the gene and the count of bad cells).
     """
-    out = wide.apply(pd.to_numeric, errors="coerce").astype("float64")
-    bad = out.isna() & wide.notna() & (wide.astype(str).apply(lambda s: s.str.strip()) != "")
-    if bad.to_numpy().any():
-        gene = bad.any(axis=0).idxmax()
-        example = str(wide.loc[bad[gene], gene].iloc[0])[:20]
-        raise IngestError(f"{int(bad.to_numpy().sum())} non-numeric cell(s), e.g. {example!r} for gene {gene!r}; "
+    pos = [i for i, dt in enumerate(wide.dtypes) if not pd.api.types.is_numeric_dtype(dt)]
+    if not pos:  # already numeric (the common case): no per-cell parsing
+        return wide.astype("float64")
+    out = wide.copy()
+    text = wide.iloc[:, pos]
+    parsed = text.apply(pd.to_numeric, errors="coerce")
+    blank = text.astype(str).apply(lambda s: s.str.strip()).to_numpy() == ""
+    bad = parsed.isna().to_numpy() & text.notna().to_numpy() & ~blank
+    for j, i in enumerate(pos):  # positional: labels may still be duplicated here
+        out.isetitem(i, parsed.iloc[:, j])
+    out = out.astype("float64")
+    if bad.any():
+        col = int(bad.any(axis=0).argmax())
+        gene = text.columns[col]
+        example = str(text.iloc[int(bad[:, col].argmax()), col])[:20]
+        raise IngestError(f"{int(bad.sum())} non-numeric cell(s), e.g. {example!r} for gene {gene!r}; "
                           "expected numbers", file=rel, field=str(gene))
     return out
 

@@ -23,8 +23,8 @@ class QualityConfig(BaseModel):
     """Quality-check thresholds (see module docstring)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    max_background: float = Field(0.6, ge=0.0, le=1.0)
-    min_sharpness: float = Field(20.0, ge=0.0)
+    max_background: float = Field(0.85, ge=0.0, le=1.0)
+    min_sharpness: float = Field(50.0, ge=0.0)
     max_pen: float = Field(0.05, ge=0.0, le=1.0)
     stride: int = Field(2, ge=1, le=8)
 

@@ -86,6 +86,9 @@ def lesion_regions(hu: np.ndarray, spacing_mm: tuple[float, float, float], *, ma
     for lab in order[:max_regions]:
         m_small = labels == lab
         mask = np.repeat(np.repeat(m_small, f, axis=1), f, axis=2)[:, : hu.shape[1], : hu.shape[2]]
+        mask &= hu > -300  # back on the full grid: drop lung voxels the coarse mask covered
+        if not mask.any():
+            continue
         k, j, i = np.nonzero(mask)
         out.append(Region(mask, int(mask.sum()), (float(i.mean()), float(j.mean()), float(k.mean()))))
     return out

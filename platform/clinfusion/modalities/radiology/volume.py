@@ -95,6 +95,12 @@ def _spacing(ds: Any, shared: Any, per: Any) -> tuple[float, float]:
     return float(ps[0]), float(ps[1])
 
 
+def _has_spacing(ds: Any) -> bool:
+    shared = ds.SharedFunctionalGroupsSequence[0] if "SharedFunctionalGroupsSequence" in ds else None
+    ps = _first(shared, "PixelMeasuresSequence", "PixelSpacing") or ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing")
+    return ps is not None and float(ps[0]) > 0 and float(ps[1]) > 0
+
+
 def dataset_frames(ds: Any, source: str) -> list[Frame]:
     """The frames of one dataset (single-frame or enhanced multi-frame), with their geometry.
 
@@ -241,6 +247,8 @@ def assemble(frames: list[Frame], modality: str = "") -> tuple[Volume, dict[str,
             raise IngestError(f"no frame could be decoded: {next(iter(failed.values()))}", field="PixelData")
         out = out[keep]
         frames, step, warnings = sort_frames([frames[k] for k in keep])
+    if frames[0].pixel_mm == (1.0, 1.0) and not _has_spacing(frames[0].ds):
+        warnings.append("no valid PixelSpacing/ImagerPixelSpacing: 1 mm assumed")
     if frames[0].ds.get("PhotometricInterpretation") == "MONOCHROME1":
         out = out.max() + out.min() - out
         warnings.append("MONOCHROME1 inverted to MONOCHROME2")

@@ -37,15 +37,7 @@ _CREDENTIAL_RE = re.compile(
 )
 _TOKEN_RE = re.compile(r"[A-Za-z][A-Za-z'\-]*\.?|[,^]")
 
-STOP_WORDS = frozenset("""
-a an and are as at be by for from has have he her his in is it its no not of on or she the their there
-this to was were with without patient pt name male female man woman year years old yo age aged history
-report reports findings impression indication comparison technique none unknown normal mrn dob sex date
-phone tel address md do phd signed electronically by dictated reviewed verified transcribed read
-radiology pathology department hospital clinic center centre medical institute referring physician
-doctor pathologist radiologist exam study chest ct mri xray x-ray left right final diagnosis specimen
-attending ordering
-""".split())
+STOP_WORDS = frozenset(["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "he", "her", "his", "in", "is", "it", "its", "no", "not", "of", "on", "or", "she", "the", "their", "there", "this", "to", "was", "were", "with", "without", "patient", "pt", "name", "male", "female", "man", "woman", "year", "years", "old", "yo", "age", "aged", "history", "report", "reports", "findings", "impression", "indication", "comparison", "technique", "none", "unknown", "normal", "mrn", "dob", "sex", "date", "phone", "tel", "address", "md", "do", "phd", "signed", "electronically", "by", "dictated", "reviewed", "verified", "transcribed", "read", "radiology", "pathology", "department", "hospital", "clinic", "center", "centre", "medical", "institute", "referring", "physician", "doctor", "pathologist", "radiologist", "exam", "study", "chest", "ct", "mri", "xray", "x-ray", "left", "right", "final", "diagnosis", "specimen", "attending", "ordering"])
 """Words never learnt as names (compared in lower case)."""
 
 

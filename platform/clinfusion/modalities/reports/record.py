@@ -8,6 +8,7 @@ or ``""``), ``source``, ``text`` (scrubbed), ``sections`` (list of ``{name, text
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,24 @@ def kind_from_name(name: str) -> str:
     return next((k for k in KIND_KEYWORDS if k in low), "report")
 
 
+_DATE_LABEL_RE = re.compile(r"(?i)(?:date\s+of\s+(?:service|exam(?:ination)?|study|report|procedure)|"
+                            r"(?:exam|study|service|report|procedure|collection)\s+date|date\s+received|"
+                            r"finali[sz]ed|signed)[^\n:]{0,3}:?[ \t]*(?:on[ \t]+)?$")
+
+
+def report_date(text: str) -> str:
+    """The report's own date: the first date after a service/exam/report label, else the first
+    date not labelled as a birth date, else ``""``."""
+    fallback = ""
+    for m in DATE_RE.finditer(text):
+        before = text[max(0, m.start() - 40):m.start()]
+        if _DATE_LABEL_RE.search(before):
+            return m.group(0)
+        if not fallback and not re.search(r"(?i)(?:dob|birth)\W*$", before):
+            fallback = m.group(0)
+    return fallback
+
+
 def build_record(index: int, kind: str, date: str, source: str, scrubbed: str) -> dict[str, Any]:
     """A report record from scrubbed text: sections and their sentences.
 
@@ -37,8 +56,7 @@ def build_record(index: int, kind: str, date: str, source: str, scrubbed: str) -
         scrubbed: de-identified report text.
     """
     if not date:
-        m = DATE_RE.search(scrubbed)
-        date = m.group(0) if m else ""
+        date = report_date(scrubbed)
     sections = [{"name": s.name, "text": s.text, "sentences": split_sentences(s.text)} for s in split_sections(scrubbed)]
     return {"report": index, "kind": kind, "date": date, "source": source, "text": scrubbed, "sections": sections}
 

@@ -12,7 +12,7 @@ import re
 
 ABBREVIATIONS = frozenset({
     "dr", "mr", "mrs", "ms", "prof", "st", "e.g", "i.e", "vs", "approx", "no", "nos", "fig", "cf", "etc",
-    "incl", "max", "min", "mm", "cm", "ml", "pt", "pts", "hx", "sx", "dx", "rx", "ca", "jr", "sr", "mg",
+    "incl", "pt", "pts", "hx", "sx", "dx", "rx", "jr", "sr",
 })
 """Tokens (lower case, without the final dot) after which a dot does not end a sentence."""
 
@@ -21,6 +21,8 @@ _ENUM = re.compile(r"(?<=\S)\s+(?=\d{1,2}[.)]\s+[A-Za-z])")
 
 
 def _ends_with_abbreviation(chunk: str) -> bool:
+    if re.fullmatch(r"\s*\d{1,2}[.)]\s*", chunk):
+        return True  # an enumeration number ("1.") belongs to the sentence that follows
     m = re.search(r"(\S+)\.$", chunk.rstrip())
     if m is None:
         return False

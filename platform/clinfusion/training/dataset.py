@@ -1,0 +1,135 @@
+"""Assemble a cohort for training from a workspace: tokens per modality + clinical outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from clinfusion.errors import ConfigError, FeaturizeError, WorkspaceError
+from clinfusion.featurize.tokens import TokenSet
+
+OUTCOME_COLUMNS = ("patient_id", "survival_time", "event", "diagnosis")
+
+
+@dataclass
+class CohortData:
+    """What training reads: one row per patient with an outcome, and their tokens.
+
+    Attributes:
+        patient_ids: pseudonyms with a survival outcome (row order of everything below).
+        time: survival time in days; event: 1 event, 0 censored.
+        diagnosis: class index (``-1`` unknown); classes: class names.
+        covariates: raw clinical covariates (one row per patient).
+        tokens: ``{modality: {pseudonym: TokenSet}}``; a missing modality is absent.
+    """
+
+    patient_ids: list[str]
+    time: np.ndarray
+    event: np.ndarray
+    diagnosis: np.ndarray
+    classes: list[str]
+    covariates: pd.DataFrame
+    tokens: dict[str, dict[str, TokenSet]]
+
+    @property
+    def modalities(self) -> list[str]:
+        return list(self.tokens)
+
+    def dims(self) -> dict[str, int]:
+        """Token dimension per modality (checked to be constant)."""
+        out = {}
+        for m, per in self.tokens.items():
+            dims = {ts.dim for ts in per.values()}
+            if len(dims) != 1:
+                raise FeaturizeError(f"{m} tokens have different dimensions {sorted(dims)}", field=m)
+            out[m] = dims.pop()
+        return out
+
+    def index(self, ids: Sequence[str]) -> np.ndarray:
+        pos = {p: i for i, p in enumerate(self.patient_ids)}
+        return np.array([pos[p] for p in ids], dtype=np.int64)
+
+
+def cohort_from_frames(clinical: pd.DataFrame, tokens: Mapping[str, Mapping[str, TokenSet]],
+                       covariates: Sequence[str] | None = None) -> CohortData:
+    """Build :class:`CohortData` from a clinical table (pseudonyms) and token dicts.
+
+    Patients without survival time are dropped; tokens of patients not in the table are ignored.
+
+    Raises:
+        ConfigError: the table lacks survival columns, or a requested covariate.
+    """
+    missing = [c for c in ("patient_id", "survival_time", "event") if c not in clinical]
+    if missing:
+        raise ConfigError(f"clinical table lacks {missing}; training needs survival_time (days) and event", field=missing[0])
+    df = clinical.dropna(subset=["survival_time", "event"]).sort_values("patient_id").reset_index(drop=True)
+    ids = df["patient_id"].astype(str).tolist()
+    cov_cols = [c for c in df.columns if c not in OUTCOME_COLUMNS] if covariates is None else list(covariates)
+    unknown = [c for c in cov_cols if c not in df]
+    if unknown:
+        raise ConfigError(f"covariates {unknown} not in the clinical table; columns are {list(df.columns)}", field="covariates")
+    classes: list[str] = []
+    diag = np.full(len(df), -1, dtype=np.int64)
+    if "diagnosis" in df and df["diagnosis"].notna().any():
+        classes = sorted(df["diagnosis"].dropna().astype(str).unique())
+        lookup = {c: i for i, c in enumerate(classes)}
+        diag = np.array([lookup.get(str(v), -1) if pd.notna(v) else -1 for v in df["diagnosis"]], dtype=np.int64)
+    keep = set(ids)
+    toks = {m: {p: ts for p, ts in per.items() if p in keep} for m, per in tokens.items()}
+    return CohortData(ids, df["survival_time"].to_numpy(float), df["event"].to_numpy(int), diag, classes,
+                      df[cov_cols].reset_index(drop=True), {m: t for m, t in toks.items() if t})
+
+
+def clinical_table(ws) -> pd.DataFrame:
+    """The workspace's de-identified clinical table.
+
+    Raises:
+        WorkspaceError: no ingested clinical table.
+    """
+    from clinfusion.modalities.clinical.read import read_clinical_artifact
+    from clinfusion.workspace import read_catalog
+
+    cat = read_catalog(ws)
+    rows = cat[(cat["modality"] == "clinical") & (cat["status"] == "ingested")]
+    if rows.empty:
+        raise WorkspaceError("no ingested clinical table: training needs outcomes (run `clinfusion ingest`)", file=ws.catalog_path)
+    return read_clinical_artifact(ws.root, rows.iloc[0]["artifact_dir"])
+
+
+def available_modalities(ws) -> dict[str, str]:
+    """``{modality: encoder}`` of every token cache in the workspace with an index."""
+    out = {}
+    if ws.tokens_dir.exists():
+        for index in sorted(ws.tokens_dir.glob("*/*/index.json")):
+            out.setdefault(index.parent.parent.name, index.parent.name)
+    return out
+
+
+def load_cohort(ws, modalities: Sequence[str] | None = None, encoders: Mapping[str, str] | None = None,
+                covariates: Sequence[str] | None = None) -> CohortData:
+    """Tokens (via :func:`~clinfusion.featurize.cache.load_tokens`) and outcomes of a workspace.
+
+    Args:
+        modalities: which token modalities (default: every cached one).
+        encoders: encoder per modality (default: the modality's default encoder, or the only
+            cache present).
+        covariates: clinical columns for the wide path (default: all non-outcome columns).
+
+    Raises:
+        FeaturizeError: a requested modality has no tokens.
+    """
+    from clinfusion.featurize.cache import load_tokens
+
+    found = available_modalities(ws)
+    wanted = list(modalities) if modalities else sorted(found)
+    encoders = dict(encoders or {})
+    tokens = {}
+    for m in wanted:
+        enc = encoders.get(m) or found.get(m)
+        if enc is None:
+            raise FeaturizeError(f"no tokens for modality {m!r}; cached: {sorted(found)}", file=ws.tokens_dir, field=m)
+        tokens[m] = load_tokens(ws, m, enc)
+    return cohort_from_frames(clinical_table(ws), tokens, covariates)

@@ -1,0 +1,212 @@
+"""Deterministic CPU training of the fusion model on one training fold, with early stopping."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from clinfusion.cohort.splits import stratified_kfold
+from clinfusion.featurize.tokens import TokenSet
+from clinfusion.models.losses import bin_index, survival_bin_edges
+from clinfusion.training.config import TrainConfig
+from clinfusion.training.dataset import CohortData
+from clinfusion.training.graphs import patient_graphs
+from clinfusion.training.preprocess import CovariateEncoder, TokenStandardizer
+
+
+@dataclass
+class FittedFusion:
+    """A trained fusion model with everything fitted on its training fold.
+
+    Attributes:
+        model: the torch module (eval mode).
+        modalities / dims: its modality order and token dims.
+        standardizer / covariates: fitted preprocessing (``covariates`` None: no wide path).
+        bin_edges: discrete-time bin edges in days; classes: diagnosis classes.
+        config: the training config; history: per-epoch losses.
+    """
+
+    model: Any
+    modalities: list[str]
+    dims: dict[str, int]
+    standardizer: TokenStandardizer
+    covariates: CovariateEncoder | None
+    bin_edges: np.ndarray
+    classes: list[str]
+    config: TrainConfig
+    history: list[dict[str, float]] = field(default_factory=list)
+
+    def spec(self) -> dict[str, Any]:
+        """JSON description from which :func:`rebuild` recreates the model (weights aside)."""
+        return {
+            "modalities": self.modalities, "dims": self.dims, "standardizer": self.standardizer.to_dict(),
+            "covariates": None if self.covariates is None else self.covariates.to_dict(),
+            "bin_edges": [float(e) if np.isfinite(e) else "inf" for e in self.bin_edges],
+            "classes": self.classes, "config": self.config.model_dump(mode="json"),
+        }
+
+
+def _new_model(spec_dims: dict[str, int], n_cov: int, n_classes: int, config: TrainConfig) -> Any:
+    from clinfusion.models.fusion import FusionModel
+
+    return FusionModel(spec_dims, n_covariates=n_cov, n_classes=n_classes, config=config.model)
+
+
+def rebuild(spec: Mapping[str, Any], state_dict: Mapping[str, Any]) -> FittedFusion:
+    """A :class:`FittedFusion` from :meth:`FittedFusion.spec` and the model's state dict."""
+    from clinfusion.training.config import TrainConfig
+
+    config = TrainConfig.model_validate(spec["config"])
+    cov = None if spec["covariates"] is None else CovariateEncoder.from_dict(spec["covariates"])
+    n_classes = len(spec["classes"]) if len(spec["classes"]) > 1 else 0
+    model = _new_model(dict(spec["dims"]), len(cov.names) if cov else 0, n_classes, config)
+    model.load_state_dict(state_dict)
+    model.eval()
+    edges = np.array([np.inf if e == "inf" else e for e in spec["bin_edges"]], dtype=float)
+    return FittedFusion(model, list(spec["modalities"]), dict(spec["dims"]), TokenStandardizer.from_dict(spec["standardizer"]),
+                        cov, edges, list(spec["classes"]), config)
+
+
+def _inner_split(data: CohortData, ids: Sequence[str], fraction: float, seed: int) -> tuple[list[str], list[str]]:
+    k = max(2, round(1 / fraction))
+    ev = data.event[data.index(ids)]
+    inner = stratified_kfold(list(ids), list(ev), k=k, seed=seed + 7919)[0]
+    return list(inner.train), list(inner.val)
+
+
+def _dropout_score(time: np.ndarray, event: np.ndarray) -> np.ndarray:
+    """Informative-dropout score in [0, 1]: high for early events (rank of shortness of survival)."""
+    rank = pd.Series(-time).rank(pct=True).to_numpy()
+    return (rank * np.where(event == 1, 1.0, 0.5)).astype(np.float32)
+
+
+def _bundles(data: CohortData, ids: Sequence[str], modalities: Sequence[str]) -> list[dict[str, TokenSet]]:
+    return [{m: data.tokens[m][p] for m in modalities if p in data.tokens[m]} for p in ids]
+
+
+def _graphs(fit: FittedFusion, data: CohortData, ids: Sequence[str]) -> list[Any]:
+    ix = data.index(ids)
+    cov = fit.covariates.transform(data.covariates.iloc[ix]) if fit.covariates else None
+    targets = {
+        "time": data.time[ix].astype(np.float32), "event": data.event[ix].astype(np.float32),
+        "bin": bin_index(data.time[ix], fit.bin_edges), "diagnosis": data.diagnosis[ix],
+        "dscore": _dropout_score(data.time[ix], data.event[ix]),
+    }
+    return patient_graphs(_bundles(data, ids, fit.modalities), fit.modalities, fit.standardizer,
+                          fit.config.graph, cov, targets)
+
+
+def _targets(batch: Any) -> dict[str, Any]:
+    hub = batch["patient"]
+    return {"time": hub.time, "event": hub.event, "bin": hub.bin, "diagnosis": hub.diagnosis}
+
+
+def _loss_weights(config: TrainConfig, n_classes: int) -> dict[str, float]:
+    w = config.loss
+    return {"cox": w.cox, "discrete": w.discrete, "diagnosis": w.diagnosis if n_classes > 1 else 0.0}
+
+
+def _fit_loop(fit: FittedFusion, train: list[Any], val: list[Any]) -> None:
+    import torch
+
+    from clinfusion.graph import graph_loader
+    from clinfusion.models.losses import multitask_loss
+
+    cfg = fit.config
+    weights = _loss_weights(cfg, len(fit.classes))
+    model = fit.model
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    loader = graph_loader(train, fit.dims, cfg.optim.batch_size, shuffle=True, seed=cfg.seed)
+    val_batch = next(iter(graph_loader(val, fit.dims, 0)))
+    best, best_state, wait = float("inf"), copy.deepcopy(model.state_dict()), 0
+    for epoch in range(cfg.optim.epochs):
+        model.train()
+        total = 0.0
+        for batch in loader:
+            out = model(batch, generator=gen, dropout_score=batch["patient"].dscore)
+            loss, _ = multitask_loss(out, _targets(batch), weights, nll_alpha=cfg.loss.nll_alpha)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += float(loss.detach())
+        model.eval()
+        with torch.no_grad():
+            vloss, _ = multitask_loss(model(val_batch), _targets(val_batch), weights, nll_alpha=cfg.loss.nll_alpha)
+        fit.history.append({"epoch": epoch, "train_loss": total / max(len(loader), 1), "val_loss": float(vloss)})
+        if float(vloss) < best - 1e-4:
+            best, best_state, wait = float(vloss), copy.deepcopy(model.state_dict()), 0
+        else:
+            wait += 1
+            if wait >= cfg.optim.patience:
+                break
+    model.load_state_dict(best_state)
+    model.eval()
+
+
+def train_fusion(data: CohortData, train_ids: Sequence[str], config: TrainConfig,
+                 modalities: Sequence[str] | None = None, wide: bool = True) -> FittedFusion:
+    """Fit preprocessing and the fusion model on ``train_ids`` (early stopping on an inner split).
+
+    Deterministic for a fixed ``config.seed`` on CPU: seeded init, batch order, modality dropout.
+
+    Args:
+        data: the cohort.
+        train_ids: the training fold.
+        config: training config.
+        modalities: subset of ``data.modalities`` (unimodal models); default all.
+        wide: use the clinical covariates' linear path (when the config enables it).
+    """
+    import torch
+
+    torch.set_num_threads(config.optim.threads)
+    mods = list(modalities or data.modalities)
+    ix = data.index(train_ids)
+    use_cov = wide and config.model.wide and data.covariates.shape[1] > 0
+    cov = CovariateEncoder.fit(data.covariates.iloc[ix]) if use_cov else None
+    n_classes = len(data.classes) if config.loss.diagnosis > 0 and len(data.classes) > 1 else 0
+    dims = {m: d for m, d in data.dims().items() if m in mods}
+    torch.manual_seed(config.seed)
+    model = _new_model(dims, len(cov.names) if cov else 0, n_classes, config)
+    fit = FittedFusion(model, mods, dims, TokenStandardizer.fit({m: data.tokens[m] for m in mods}, train_ids), cov,
+                       survival_bin_edges(data.time[ix], data.event[ix], config.model.n_bins),
+                       data.classes if n_classes else [], config)
+    inner_train, inner_val = _inner_split(data, train_ids, config.optim.inner_val_fraction, config.seed)
+    _fit_loop(fit, _graphs(fit, data, inner_train), _graphs(fit, data, inner_val))
+    return fit
+
+
+def predict_bundles(fit: FittedFusion, bundles: Sequence[Mapping[str, TokenSet]], covariates: pd.DataFrame | None) -> dict[str, np.ndarray]:
+    """Predictions for patients given as token bundles (the pyfunc path).
+
+    Returns:
+        ``risk [N]``, ``survival [N, K]`` (at the bin ends), ``embedding [N, H]`` and, with a
+        diagnosis head, ``proba [N, C]``.
+    """
+    import torch
+
+    from clinfusion.graph import graph_loader
+    from clinfusion.models.losses import discrete_risk
+
+    cov = fit.covariates.transform(covariates) if fit.covariates is not None and covariates is not None else None
+    graphs = patient_graphs(bundles, fit.modalities, fit.standardizer, fit.config.graph, cov)
+    fit.model.eval()
+    with torch.no_grad():
+        out = fit.model(next(iter(graph_loader(graphs, fit.dims, 0))))
+    risk = out["risk"] if fit.config.risk_from == "cox" else discrete_risk(out["hazard_logits"])
+    res = {"risk": risk.numpy().astype(float), "embedding": out["embedding"].numpy(),
+           "survival": torch.cumprod(1 - torch.sigmoid(out["hazard_logits"]), 1).numpy()}
+    if "diagnosis_logits" in out:
+        res["proba"] = torch.softmax(out["diagnosis_logits"], 1).numpy()
+    return res
+
+
+def predict_fusion(fit: FittedFusion, data: CohortData, ids: Sequence[str]) -> dict[str, np.ndarray]:
+    """:func:`predict_bundles` for cohort patients."""
+    cov = data.covariates.iloc[data.index(ids)] if fit.covariates is not None else None
+    return predict_bundles(fit, _bundles(data, ids, fit.modalities), cov)
