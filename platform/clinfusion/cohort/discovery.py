@@ -36,17 +36,6 @@ class DiscoveredFile:
     path: Path
     pid_segment: int = -1
 
-    def masked_rel(self, pseudonym: str) -> str:
-        """``rel`` with the patient id replaced by its pseudonym (ids of 4+ characters are also
-        replaced where file names repeat them), so no raw id is stored in the workspace."""
-        if self.patient_id is None:
-            return self.rel
-        parts = list(PurePosixPath(self.rel).parts)
-        for i, part in enumerate(parts):
-            if i == self.pid_segment or len(self.patient_id) >= 4:
-                parts[i] = part.replace(self.patient_id, pseudonym)
-        return "/".join(parts)
-
 
 def _glob_part_to_regex(part: str) -> str:
     out = []

@@ -22,6 +22,8 @@ def _nanmean(v: list[float]) -> float:
 
 def fold_metrics(pred: Any, outcomes: Outcomes) -> dict[str, float]:
     """Metrics of one model on one fold (``pred`` has train/test ids, risks and optional proba)."""
+    from sksurv.exceptions import NoComparablePairException
+
     t_tr, e_tr, _ = outcomes(pred.train_ids)
     t_te, e_te, d_te = outcomes(pred.test_ids)
     times = eval_times(t_tr, e_tr, t_te)
@@ -31,7 +33,7 @@ def fold_metrics(pred: Any, outcomes: Outcomes) -> dict[str, float]:
         out["td_auc"] = td_auc(t_tr, e_tr, t_te, e_te, pred.test_risk, times)
         surv = risk_to_survival(pred.train_risk, t_tr, e_tr, pred.test_risk, times)
         out["ibs"] = ibs(t_tr, e_tr, t_te, e_te, surv, times)
-    except ValueError:  # sksurv refuses horizons outside the follow-up (tiny folds): leave NaN
+    except (ValueError, NoComparablePairException):  # tiny folds: horizons outside follow-up, no pairs -> NaN
         pass
     out["logrank_p"] = risk_groups(pred.train_risk, t_te, e_te, pred.test_risk).logrank_p
     if pred.test_proba is not None:

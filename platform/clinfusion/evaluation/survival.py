@@ -23,7 +23,10 @@ def harrell_c(time: np.ndarray, event: np.ndarray, risk: np.ndarray) -> float:
     """Harrell's concordance (lifelines); 0.5 is chance."""
     from lifelines.utils import concordance_index
 
-    return float(concordance_index(np.asarray(time, float), -np.asarray(risk, float), np.asarray(event).astype(bool)))
+    try:
+        return float(concordance_index(np.asarray(time, float), -np.asarray(risk, float), np.asarray(event).astype(bool)))
+    except ZeroDivisionError:  # no admissible pair (e.g. no events)
+        return float("nan")
 
 
 def eval_times(train_time: np.ndarray, train_event: np.ndarray, test_time: np.ndarray, n: int = 8) -> np.ndarray:

@@ -65,7 +65,7 @@ def test_handcrafted_batch_equals_single_tiles_and_counts_nuclei() -> None:
     tile = np.full((1, 64, 64, 3), (230, 160, 200), np.uint8)
     for i in range(5):
         tile[0, 5 + 12 * i:11 + 12 * i, 10:16] = (70, 30, 130)
-    g = handcrafted.handcrafted_features(tile)[0]
+    g = handcrafted.handcrafted_features(tile, stride=1)[0]
     names = handcrafted.FEATURE_NAMES
     assert g[names.index("nuclei_per_10k_px")] == pytest.approx(5 * 1e4 / 64**2)
     assert g[names.index("nuclei_frac")] == pytest.approx(5 * 36 / 64**2)

@@ -103,7 +103,7 @@ def embed_tiles(model, tiles: np.ndarray, batch_size: int) -> np.ndarray:
     out = []
     with torch.inference_mode():
         for s in range(0, len(tiles), batch_size):
-            x = torch.from_numpy(tiles[s:s + batch_size]).permute(0, 3, 1, 2).float().div_(255.0)
+            x = torch.from_numpy(np.ascontiguousarray(tiles[s:s + batch_size])).permute(0, 3, 1, 2).float().div_(255.0)
             out.append(model((x - mean) / std).numpy())
     return np.concatenate(out).astype(np.float32) if out else np.zeros((0, 0), np.float32)
 

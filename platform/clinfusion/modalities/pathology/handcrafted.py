@@ -92,14 +92,20 @@ def texture_features(tiles: np.ndarray) -> np.ndarray:
     return np.concatenate([hist, grad[:, None], np.log1p(lap)[:, None]], axis=1)
 
 
-def handcrafted_features(tiles: np.ndarray) -> np.ndarray:
+def handcrafted_features(tiles: np.ndarray, stride: int = 2) -> np.ndarray:
     """All handcrafted features of a tile batch.
+
+    Args:
+        tiles: RGB tiles.
+        stride: analyse every ``stride``-th pixel (2 at 0.5 um/px = 1 um/px, still resolving
+            nuclei of 5-10 um; 4x less work, measured in bench/pathology.py).
 
     Shapes:
         tiles: ``[N, H, W, 3]`` uint8 RGB; returns ``[N, len(FEATURE_NAMES)]`` float32.
     """
     if len(tiles) == 0:
         return np.zeros((0, len(FEATURE_NAMES)), np.float32)
+    tiles = tiles[:, ::stride, ::stride]
     stats, h = stain_features(tiles)
     out = np.concatenate([stats, nuclei_features(h), colour_moments(tiles), texture_features(tiles)], axis=1)
     return out.astype(np.float32)

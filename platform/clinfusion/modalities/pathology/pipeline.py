@@ -15,7 +15,13 @@ from clinfusion.errors import IngestError
 from clinfusion.modalities.pathology.backends import BACKENDS
 from clinfusion.modalities.pathology.backends.base import SlideBackend
 from clinfusion.modalities.pathology.quality import REASONS, QualityConfig, drop_reason, tile_quality
-from clinfusion.modalities.pathology.tiling import GridPlan, TilingConfig, grid_coordinates, iter_tile_batches, plan_grid
+from clinfusion.modalities.pathology.tiling import (
+    GridPlan,
+    TilingConfig,
+    grid_coordinates,
+    iter_tile_batches,
+    plan_grid,
+)
 from clinfusion.modalities.pathology.tissue import TissueConfig, tile_tissue_fraction, tissue_mask
 
 

@@ -88,18 +88,16 @@ class RadiologyReader(Reader):
 
     def read(self, item: Item, ctx: IngestContext, out_dir: Path) -> IngestResult:
         opts: RadiologyOptions = ctx.options  # type: ignore[assignment]
-        pseudonym = ctx.pseudonym(item.patient_id) if item.patient_id is not None else ""
         if len(item.files) == 1 and is_nifti(item.primary.path.name):
-            vol = read_nifti(item.primary.path, item.primary.masked_rel(pseudonym))
+            vol = read_nifti(item.primary.path, ctx.mask(item.primary))
             rec = {"index": 0, "status": "ok", "source_format": "nifti", "modality": "", "selected": True,
                    **_store(vol, out_dir, "series_00", opts.previews)}
             meta = {"n_series": 1, "selected": 0, "selection": "only", "series": [rec]}
             return IngestResult(artifacts=sorted(p.name for p in out_dir.iterdir()), metadata=meta)
-        return self._read_dicom(item, ctx, opts, pseudonym, out_dir)
+        return self._read_dicom(item, ctx, opts, out_dir)
 
-    def _read_dicom(self, item: Item, ctx: IngestContext, opts: RadiologyOptions, pseudonym: str,
-                    out_dir: Path) -> IngestResult:
-        scan = scan_files(list(item.files), lambda f: f.masked_rel(pseudonym))
+    def _read_dicom(self, item: Item, ctx: IngestContext, opts: RadiologyOptions, out_dir: Path) -> IngestResult:
+        scan = scan_files(list(item.files), ctx.mask)
         rejected = dict(scan.rejected)
         if not scan.dicoms:
             reasons = sorted(set(rejected.values()))

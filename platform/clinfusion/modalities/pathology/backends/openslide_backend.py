@@ -69,8 +69,11 @@ class OpenSlideBackend(SlideBackend):
         except openslide.OpenSlideError as err:
             raise IngestError(f"tile read failed at {location} level {level}: {err}", file=self.path, field="pixels") from None
         # Transparent (outside the scanned area) pixels render as white, as on a glass slide.
-        rgb = rgba[..., :3].copy()
-        rgb[rgba[..., 3] == 0] = 255
+        rgb = rgba[..., :3]
+        transparent = rgba[..., 3] == 0
+        if transparent.any():
+            rgb = rgb.copy()
+            rgb[transparent] = 255
         return rgb
 
     def close(self) -> None:

@@ -1,0 +1,108 @@
+"""Log a training run to MLflow: params, fingerprint, metrics, artifacts, and the registered pyfunc.
+
+This package is the only one that imports mlflow. By default the tracking store is SQLite
+``WS/mlflow.db`` and artifacts go to ``WS/mlartifacts``; any URI can be given instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+PIP_REQUIREMENTS = ["torch==2.13.0", "torch-geometric==2.8.1", "numpy", "pandas", "pydantic", "clinfusion"]
+
+
+def tracking_uri(ws_root: Path, uri: str | None = None) -> str:
+    """The tracking URI: ``uri`` or the workspace's SQLite store."""
+    return uri or f"sqlite:///{Path(ws_root).resolve() / 'mlflow.db'}"
+
+
+def _experiment(mlflow, name: str, ws_root: Path) -> str:
+    exp = mlflow.get_experiment_by_name(name)
+    if exp is not None:
+        return exp.experiment_id
+    return mlflow.create_experiment(name, artifact_location=(Path(ws_root).resolve() / "mlartifacts").as_uri())
+
+
+def _finite(metrics: dict[str, Any]) -> dict[str, float]:
+    return {k: float(v) for k, v in metrics.items() if isinstance(v, int | float) and np.isfinite(v)}
+
+
+def log_training(ws_root: Path, *, experiment: str, params: dict[str, str], fingerprint: str, code_version: str,
+                 summary: dict[str, Any], fit, predictions: pd.DataFrame, inputs: pd.DataFrame,
+                 plots: list[Path] = (), uri: str | None = None, register_as: str | None = None) -> dict[str, str]:
+    """Create the MLflow run of a ``clinfusion train``.
+
+    Args:
+        ws_root: workspace (default store location).
+        experiment: experiment name (created with an artifact folder in the workspace).
+        params: flattened config.
+        fingerprint: dataset fingerprint (catalog hash); code_version: clinfusion version.
+        summary: the results dict (``models`` -> metrics), logged as metrics and ``metrics.json``.
+        fit: the final :class:`~clinfusion.training.trainer.FittedFusion` (logged as pyfunc).
+        predictions / inputs: its predictions and pyfunc inputs on the cohort (reproducibility check).
+        plots: image files to log.
+        uri: tracking URI (default: the workspace's SQLite store).
+        register_as: registered model name (None: not registered).
+
+    Returns:
+        ``{"run_id", "model_uri", "tracking_uri"}`` (and ``registered_version``).
+    """
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    import mlflow
+    import torch
+
+    from clinfusion.tracking.pyfunc import FusionPyfunc
+
+    uri = tracking_uri(ws_root, uri)
+    mlflow.set_tracking_uri(uri)
+    exp_id = _experiment(mlflow, experiment, ws_root)
+    out: dict[str, str] = {"tracking_uri": uri}
+    with mlflow.start_run(experiment_id=exp_id) as run, tempfile.TemporaryDirectory() as tmp:
+        mlflow.log_params({k[:250]: v[:500] for k, v in params.items()})
+        mlflow.set_tags({"dataset_fingerprint": fingerprint, "code_version": code_version})
+        metrics = {}
+        for model, res in summary["models"].items():
+            for fold, c in enumerate(res["cindex"]):
+                metrics[f"{model}.fold{fold}.cindex"] = c
+            metrics.update({f"{model}.{k}": v for k, v in res.items() if not isinstance(v, list)})
+        mlflow.log_metrics(_finite(metrics))
+        for row in fit.history:
+            mlflow.log_metrics(_finite({"final.train_loss": row["train_loss"], "final.val_loss": row["val_loss"]}), step=int(row["epoch"]))
+        t = Path(tmp)
+        (t / "metrics.json").write_text(json.dumps(summary, indent=2, default=float))
+        (t / "config.json").write_text(json.dumps(fit.config.model_dump(mode="json"), indent=2))
+        predictions.to_csv(t / "predictions.csv", index=False)
+        inputs.to_json(t / "inputs.json", orient="split")
+        for f in ("metrics.json", "config.json", "predictions.csv", "inputs.json"):
+            mlflow.log_artifact(str(t / f))
+        for p in plots:
+            mlflow.log_artifact(str(p), artifact_path="plots")
+        (t / "spec.json").write_text(json.dumps(fit.spec()))
+        torch.save(fit.model.state_dict(), t / "weights.pt")
+        info = mlflow.pyfunc.log_model(name="fusion", python_model=FusionPyfunc(),
+                                       artifacts={"spec": str(t / "spec.json"), "weights": str(t / "weights.pt")},
+                                       pip_requirements=PIP_REQUIREMENTS)
+        out["run_id"] = run.info.run_id
+        out["model_uri"] = info.model_uri
+    if register_as:
+        mv = mlflow.register_model(out["model_uri"], register_as)
+        out["registered_version"] = str(mv.version)
+        out["registered_uri"] = f"models:/{register_as}/{mv.version}"
+    return out
+
+
+def load_model(model_uri: str, tracking: str | None = None):
+    """``mlflow.pyfunc.load_model`` with the given tracking URI set (for ``models:/`` URIs)."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    import mlflow
+
+    if tracking:
+        mlflow.set_tracking_uri(tracking)
+    return mlflow.pyfunc.load_model(model_uri)

@@ -1,0 +1,112 @@
+"""``clinfusion train`` as a library call: workspace -> CV of fusion and baselines -> results (+ MLflow)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from clinfusion.training.config import TrainConfig, flatten
+from clinfusion.training.cv import default_splits, read_splits, run_cv
+from clinfusion.training.dataset import CohortData, load_cohort
+
+
+def fingerprint(ws) -> str:
+    """Dataset fingerprint: hash of the catalog and of every token-cache index."""
+    from clinfusion.workspace.hashing import combine_hashes, sha256_file
+
+    parts = [("catalog", sha256_file(ws.catalog_path))]
+    parts += [(str(p.relative_to(ws.root)), sha256_file(p)) for p in sorted(ws.tokens_dir.glob("*/*/index.json"))]
+    return combine_hashes(parts)
+
+
+def oracle(cohort_dir: Path | None) -> dict[str, float] | None:
+    """The oracle C-index of a synthetic cohort (``truth/summary.json``), if any."""
+    path = cohort_dir / "truth" / "summary.json" if cohort_dir else None
+    if not path or not path.exists():
+        return None
+    s = json.loads(path.read_text())
+    c = s.get("oracle_cindex", s.get("cindex"))
+    return None if c is None else {"cindex": float(c)}
+
+
+def choose_splits(ws, data: CohortData, config: TrainConfig, splits_dir: Path | None, folds: int | None):
+    """``--splits DIR``, else the cohort's own ``splits/`` folder, else stratified k-fold.
+
+    Returns:
+        (splits, source description).
+    """
+    cohort_dir = Path(ws.manifest().get("cohort_dir", ""))
+    own = cohort_dir / "splits"
+    if splits_dir is not None:
+        return read_splits(Path(splits_dir), data, ws.root), str(splits_dir)
+    if folds is None and own.is_dir() and any(own.glob("splits_*.csv")):
+        return read_splits(own, data, ws.root), str(own)
+    k = folds or config.folds
+    return default_splits(data, k, config.seed), f"stratified {k}-fold (seed {config.seed})"
+
+
+def train_workspace(ws, config: TrainConfig, *, splits_dir: Path | None = None, folds: int | None = None,
+                    track: bool = True, tracking_uri: str | None = None,
+                    progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Cross-validate the fusion model and the baselines, fit the final model, log to MLflow.
+
+    Returns:
+        The results dict written by ``clinfusion train --json`` (see docs/training.md).
+    """
+    from clinfusion import __version__
+    from clinfusion.evaluation import summarize
+    from clinfusion.training.trainer import predict_fusion, train_fusion
+
+    data = load_cohort(ws, config.modalities, config.encoders, config.covariates)
+    splits, source = choose_splits(ws, data, config, splits_dir, folds)
+    run = run_cv(data, splits, config, progress)
+
+    def outcomes(ids):
+        ix = data.index(ids)
+        return data.time[ix], data.event[ix], data.diagnosis[ix]
+
+    result: dict[str, Any] = {
+        "task": "survival", "folds": len(splits), "splits": source, "n_patients": len(data.patient_ids),
+        "modalities": data.modalities, "models": summarize(run.predictions, outcomes, config.bootstrap, config.seed),
+    }
+    orc = oracle(Path(ws.manifest().get("cohort_dir", "")) if ws.manifest().get("cohort_dir") else None)
+    if orc:
+        result["oracle"] = orc
+    if track:
+        if progress:
+            progress("final model on all patients + MLflow run")
+        final = train_fusion(data, data.patient_ids, config)
+        result.update(_log(ws, data, config, result, run, final, tracking_uri, __version__))
+    return result
+
+
+def _log(ws, data, config, result, run, final, uri, version) -> dict[str, Any]:
+    from clinfusion.evaluation import pooled_risk, risk_groups
+    from clinfusion.evaluation.plots import km_plot
+    from clinfusion.tracking.bundle import bundle_to_json
+    from clinfusion.tracking.pyfunc import predictions_frame
+    from clinfusion.tracking.run import log_training
+    from clinfusion.training.trainer import _bundles, predict_fusion
+
+    ids = data.patient_ids
+    inputs = data.covariates.copy() if final.covariates is not None else pd.DataFrame(index=range(len(ids)))
+    inputs.insert(0, "bundle", [bundle_to_json(b) for b in _bundles(data, ids, final.modalities)])
+    preds = predictions_frame(final, predict_fusion(final, data, ids))
+    with tempfile.TemporaryDirectory() as tmp:
+        fus = [p for p in run.predictions if p.model == "fusion"]
+        pid, _, high = pooled_risk(fus)
+        t, e = data.time[data.index(pid)], data.event[data.index(pid)]
+        p = risk_groups(np.zeros(1), t, e, high.astype(float) - 0.5).logrank_p
+        plot = km_plot(t, e, high, Path(tmp) / "km_fusion.png", "fusion (cross-validated)", p)
+        logged = log_training(ws.root, experiment=f"clinfusion-{ws.manifest().get('cohort_name', 'cohort')}",
+                              params=flatten(config), fingerprint=fingerprint(ws), code_version=version,
+                              summary=result, fit=final, predictions=preds, inputs=inputs, plots=[plot], uri=uri,
+                              register_as=f"clinfusion-fusion-{ws.manifest().get('cohort_name', 'cohort')}")
+    return {"mlflow_run_id": logged["run_id"], "mlflow_tracking_uri": logged["tracking_uri"],
+            "model_uri": logged.get("registered_uri", logged["model_uri"])}

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import yaml
+
+from clinfusion.cli.app import main
+from clinfusion.testing.tokens import make_token_cohort, write_token_workspace
+
+CFG = {
+    "model": {"hidden": 8, "n_bins": 2},
+    "optim": {"epochs": 3, "patience": 2},
+    "loss": {"diagnosis": 0.3},
+    "bootstrap": 20,
+}
+
+
+@pytest.mark.slow
+def test_train_cli_writes_results_and_a_reloadable_mlflow_model(tmp_path):
+    cohort = make_token_cohort(30, ("genomics", "ecg"), missing_rate=0.2, seed=2)
+    ws = write_token_workspace(cohort, tmp_path)
+    (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(CFG))
+    out = tmp_path / "res.json"
+    rc = main(["train", "--workspace", str(ws.root), "--config", str(tmp_path / "cfg.yaml"), "--folds", "2", "--json", str(out)])
+    assert rc == 0
+    res = json.loads(out.read_text())
+    assert res["task"] == "survival" and res["folds"] == 2
+    expected = {"fusion", "clinical_cox", "coxnet", "rsf", "concat_mlp", "late_fusion", "unimodal_genomics", "unimodal_ecg"}
+    assert expected <= set(res["models"])
+    for m in res["models"].values():
+        assert len(m["cindex"]) == 2
+        assert 0.0 <= m["cindex_mean"] <= 1.0
+    assert "auroc_mean" in res["models"]["fusion"]
+    assert res["mlflow_run_id"]
+    # the registered pyfunc loads in a fresh process and reproduces the logged predictions
+    code = (
+        "import sys, mlflow, pandas as pd\n"
+        "from mlflow.artifacts import download_artifacts\n"
+        "mlflow.set_tracking_uri(sys.argv[1])\n"
+        "m = mlflow.pyfunc.load_model(sys.argv[2])\n"
+        "inp = pd.read_json(download_artifacts(run_id=sys.argv[3], artifact_path='inputs.json'), orient='split')\n"
+        "ref = pd.read_csv(download_artifacts(run_id=sys.argv[3], artifact_path='predictions.csv'))\n"
+        "got = m.predict(inp)\n"
+        "assert list(got.columns) == list(ref.columns), (got.columns, ref.columns)\n"
+        "print(float((got - ref).abs().to_numpy().max()))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, res["mlflow_tracking_uri"], res["model_uri"], res["mlflow_run_id"]],
+                          capture_output=True, text=True, env={**__import__("os").environ, "MLFLOW_DISABLE_TELEMETRY": "true"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert float(proc.stdout.strip().splitlines()[-1]) < 1e-5
+    assert main(["evaluate", "--json", str(out)]) == 0
+    assert isinstance(pd.read_json(out, typ="series"), pd.Series)
