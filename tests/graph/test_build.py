@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from clinfusion.errors import ConfigError
 from clinfusion.featurize.tokens import TokenSet
 from clinfusion.graph import GraphConfig, align_schema, build_patient_graph, graph_loader, load_graph_config

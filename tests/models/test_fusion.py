@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from clinfusion.graph import build_patient_graph, graph_loader
 from clinfusion.models.config import FusionConfig
 from clinfusion.testing.tokens import make_token_cohort

@@ -5,9 +5,14 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-
 from clinfusion.models.errors import ModelError
-from clinfusion.models.losses import bin_index, cox_ph_loss, discrete_risk, discrete_survival_nll, survival_bin_edges
+from clinfusion.models.losses import (
+    bin_index,
+    cox_ph_loss,
+    discrete_risk,
+    discrete_survival_nll,
+    survival_bin_edges,
+)
 
 torch = pytest.importorskip("torch")
 

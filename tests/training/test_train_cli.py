@@ -7,7 +7,6 @@ import sys
 import pandas as pd
 import pytest
 import yaml
-
 from clinfusion.cli.app import main
 from clinfusion.testing.tokens import make_token_cohort, write_token_workspace
 

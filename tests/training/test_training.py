@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from clinfusion.cohort.splits import Split
 from clinfusion.errors import CohortSpecError, ConfigError
 from clinfusion.testing.tokens import make_token_cohort

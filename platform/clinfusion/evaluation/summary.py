@@ -9,7 +9,15 @@ import numpy as np
 
 from clinfusion.evaluation.bootstrap import harrell_c_ci
 from clinfusion.evaluation.diagnosis import diagnosis_metrics
-from clinfusion.evaluation.survival import eval_times, harrell_c, ibs, risk_groups, risk_to_survival, td_auc, uno_c
+from clinfusion.evaluation.survival import (
+    eval_times,
+    harrell_c,
+    ibs,
+    risk_groups,
+    risk_to_survival,
+    td_auc,
+    uno_c,
+)
 
 Outcomes = Callable[[Sequence[str]], tuple[np.ndarray, np.ndarray, np.ndarray]]
 """ids -> (time in days, event, diagnosis class index or -1)."""

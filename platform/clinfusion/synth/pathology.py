@@ -21,6 +21,7 @@ MPP = 0.5
 """Level-0 microns per pixel (20x)."""
 _H_OD = np.array([0.65, 0.70, 0.29], np.float32)  # haematoxylin optical density per RGB channel
 _E_OD = np.array([0.07, 0.99, 0.11], np.float32)  # eosin
+_LUT_STEPS = 64
 
 
 def slide_params(prolif: float, immune: float, rng: np.random.Generator) -> dict[str, float]:
@@ -80,22 +81,29 @@ def render_he(size: int, params: dict[str, float], rng: np.random.Generator) -> 
         sub = st[y0 - (y - r) : st.shape[0] - ((y + r + 1) - y1), x0 - (x - r) : st.shape[1] - ((x + r + 1) - x1)]
         np.maximum(hem[y0:y1, x0:x1], sub, out=hem[y0:y1, x0:x1])
     eos = mask * (0.2 + 0.3 * _smooth_field((size, size), 48, rng))
-    rgb = np.empty((size, size, 3), np.uint8)
-    grain = rng.standard_normal((size, size), dtype=np.float32) * 3.0
-    for ch in range(3):  # Beer-Lambert per channel keeps the float32 temporaries at one plane
-        plane = np.exp(-(hem * _H_OD[ch] + eos * _E_OD[ch])) * 244.0 + grain
-        rgb[..., ch] = np.clip(plane, 0, 255)
-    return rgb, tissue_frac
+    # Beer-Lambert through a lookup table over quantised stain densities: the random offset
+    # before truncation dithers the quantisation and doubles as camera grain
+    hq = np.minimum(hem * (_LUT_STEPS / 2) + rng.random((size, size), dtype=np.float32), _LUT_STEPS - 1)
+    eq = np.minimum(eos * (_LUT_STEPS / 1) + rng.random((size, size), dtype=np.float32), _LUT_STEPS - 1)
+    flat = hq.astype(np.uint16) * _LUT_STEPS + eq.astype(np.uint16)
+    return np.take(_stain_lut().reshape(-1, 3), flat, axis=0), tissue_frac
+
+
+def _stain_lut() -> np.ndarray:
+    """RGB uint8 of every (haematoxylin, eosin) density step, shape ``[steps, steps, 3]``."""
+    h = np.arange(_LUT_STEPS, dtype=np.float32) / (_LUT_STEPS / 2)  # density 0..2
+    e = np.arange(_LUT_STEPS, dtype=np.float32) / _LUT_STEPS  # density 0..1
+    od = h[:, None, None] * _H_OD + e[None, :, None] * _E_OD
+    return np.clip(244.0 * np.exp(-od), 0, 255).astype(np.uint8)
 
 
 def pyramid(level0: np.ndarray, levels: int) -> list[np.ndarray]:
-    """Levels by 2x2 box averaging: ``[level0, level0/2, ...]``."""
+    """Levels by 2x2 box averaging (PIL ``reduce``): ``[level0, level0/2, ...]``."""
+    from PIL import Image
+
     out = [level0]
     for _ in range(levels - 1):
-        a = out[-1].astype(np.uint16)
-        h, w = a.shape[0] // 2 * 2, a.shape[1] // 2 * 2
-        a = a[:h, :w]
-        out.append(((a[0::2, 0::2] + a[1::2, 0::2] + a[0::2, 1::2] + a[1::2, 1::2] + 2) // 4).astype(np.uint8))
+        out.append(np.asarray(Image.fromarray(out[-1]).reduce(2)))
     return out
 
 

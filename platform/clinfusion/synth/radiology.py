@@ -70,15 +70,14 @@ def _uid(seed: int, pid: str, *parts: object) -> str:
     return generate_uid(entropy_srcs=["clinfusion-synth", str(seed), pid, *map(str, parts)])
 
 
-def _plant_phi(ds, pid: str, phi: PatientPHI, ledger: PhiLedger, first: bool) -> None:
-    """Put identifying values where scanners and RIS put them; ledger them once per series."""
+def _plant_phi(ds, pid: str, phi: PatientPHI, ledger: PhiLedger) -> None:
+    """Put identifying values where scanners and RIS put them, and ledger them."""
     from pydicom.dataset import Dataset
     from pydicom.sequence import Sequence
 
     def put(keyword: str, value: str) -> None:
         setattr(ds, keyword, value)
-        if first:
-            ledger.add(pid, "radiology", keyword, value)
+        ledger.add(pid, "radiology", keyword, value)
 
     put("PatientName", phi.dicom_name)
     put("PatientID", phi.mrn)
@@ -97,42 +96,48 @@ def _plant_phi(ds, pid: str, phi: PatientPHI, ledger: PhiLedger, first: bool) ->
     item.RequestedProcedureID = phi.accession
     item.ReasonForTheRequestedProcedure = f"Staging CT for {phi.full_name}, call {phi.phone}"
     ds.RequestAttributesSequence = Sequence([item])
-    if first:
-        ledger.add(pid, "radiology", f"({PRIVATE_CREATOR}) 0009,xx01", f"{phi.full_name} {phi.mrn}")
-        ledger.add(pid, "radiology", "RequestAttributesSequence[0].ReasonForTheRequestedProcedure", phi.full_name)
-        ledger.add(pid, "radiology", "RequestAttributesSequence[0].ReasonForTheRequestedProcedure", phi.phone)
+    ledger.add(pid, "radiology", f"({PRIVATE_CREATOR}) 0009,xx01", f"{phi.full_name} {phi.mrn}")
+    ledger.add(pid, "radiology", "RequestAttributesSequence[0].ReasonForTheRequestedProcedure", phi.full_name)
+    ledger.add(pid, "radiology", "RequestAttributesSequence[0].ReasonForTheRequestedProcedure", phi.phone)
 
 
-def _slice_dataset(common: dict, k: int, z_mm: float, pixels: np.ndarray):
+def _series_dataset(common: dict, rows: int, cols: int):
+    """The tags every slice of the series shares (per-slice tags are set by :func:`_set_slice`)."""
     from pydicom.dataset import FileDataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian
 
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = CT_IMAGE_STORAGE
-    meta.MediaStorageSOPInstanceUID = common["sop_uids"][k]
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds = FileDataset("", {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.SOPClassUID, ds.SOPInstanceUID = CT_IMAGE_STORAGE, common["sop_uids"][k]
+    ds.SOPClassUID = CT_IMAGE_STORAGE
     ds.StudyInstanceUID, ds.SeriesInstanceUID = common["study_uid"], common["series_uid"]
     ds.FrameOfReferenceUID = common["for_uid"]
     ds.Modality, ds.Manufacturer, ds.BodyPartExamined = "CT", "ClinFusion Synth", "CHEST"
     ds.StudyDescription, ds.SeriesDescription = "CT CHEST WITH CONTRAST", "AXIAL SOFT TISSUE"
-    ds.StudyTime, ds.StudyID, ds.SeriesNumber, ds.InstanceNumber = "101500", "1", 2, k + 1
+    ds.StudyTime, ds.StudyID, ds.SeriesNumber = "101500", "1", 2
     ds.PatientSex, ds.PatientAge = common["sex"], f"{common['age']:03d}Y"
     ds.KVP, ds.ConvolutionKernel = 120, "B30f"
     px = common["px"]
-    ds.ImagePositionPatient = [-(FOV_MM - px) / 2, -(FOV_MM - px) / 2, round(z_mm, 4)]
     ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
     ds.PixelSpacing = [round(px, 6), round(px, 6)]
     ds.SliceThickness = round(common["dz"], 4)
-    ds.SliceLocation = round(z_mm, 4)
-    ds.Rows, ds.Columns = pixels.shape
+    ds.Rows, ds.Columns = rows, cols
     ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
     ds.RescaleIntercept, ds.RescaleSlope, ds.RescaleType = -1024, 1, "HU"
     ds.WindowCenter, ds.WindowWidth = 40, 400
-    ds.PixelData = pixels.tobytes()
     return ds
+
+
+def _set_slice(ds, common: dict, k: int, z_mm: float, pixels: np.ndarray) -> None:
+    """Set the per-slice tags of slice ``k`` at ``z_mm``."""
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = common["sop_uids"][k]
+    ds.InstanceNumber = k + 1
+    half = (FOV_MM - common["px"]) / 2
+    ds.ImagePositionPatient = [-half, -half, round(z_mm, 4)]
+    ds.SliceLocation = round(z_mm, 4)
+    ds.PixelData = pixels.tobytes()
 
 
 def write_ct_series(patient_dir: Path, pid: str, latents: dict[str, float], age: int, sex: str, phi: PatientPHI,
@@ -166,10 +171,10 @@ def write_ct_series(patient_dir: Path, pid: str, latents: dict[str, float], age:
         "for_uid": _uid(seed, pid, "for"), "sop_uids": [_uid(seed, pid, "sop", k) for k in range(s)],
         "px": px, "dz": dz, "age": age, "sex": sex,
     }
+    ds = _series_dataset(common, *stored.shape[1:])
+    _plant_phi(ds, pid, phi, ledger)
     for k in range(s):
-        z_mm = (k - (s - 1) / 2) * dz
-        ds = _slice_dataset(common, k, z_mm, stored[k])
-        _plant_phi(ds, pid, phi, ledger, first=k == 0)
+        _set_slice(ds, common, k, (k - (s - 1) / 2) * dz, stored[k])
         name = f"IM{k + 1:06d}" + (".dcm" if extension else "")
         ds.save_as(series_dir / name, enforce_file_format=True)
     return lesion

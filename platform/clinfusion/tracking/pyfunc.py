@@ -9,6 +9,7 @@ and the clinical covariate columns the model was trained with. Output: a DataFra
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import mlflow.pyfunc
 import pandas as pd
@@ -22,7 +23,7 @@ class FusionPyfunc(mlflow.pyfunc.PythonModel):
 
         from clinfusion.training.trainer import rebuild
 
-        spec = json.loads(open(context.artifacts["spec"]).read())
+        spec = json.loads(Path(context.artifacts["spec"]).read_text())
         state = torch.load(context.artifacts["weights"], map_location="cpu", weights_only=True)
         self.fit = rebuild(spec, state)
 

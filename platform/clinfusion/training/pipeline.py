@@ -61,7 +61,7 @@ def train_workspace(ws, config: TrainConfig, *, splits_dir: Path | None = None, 
     """
     from clinfusion import __version__
     from clinfusion.evaluation import summarize
-    from clinfusion.training.trainer import predict_fusion, train_fusion
+    from clinfusion.training.trainer import train_fusion
 
     data = load_cohort(ws, config.modalities, config.encoders, config.covariates)
     splits, source = choose_splits(ws, data, config, splits_dir, folds)

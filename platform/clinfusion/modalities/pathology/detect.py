@@ -40,6 +40,10 @@ def _tiff_problem(path: Path) -> str:
             page = tif.pages[0]
             if not page.is_tiled:
                 return f"TIFF of {page.shape} is not tiled: not a whole-slide image (expected a tiled pyramidal TIFF)"
+            size = path.stat().st_size
+            ends = [o + n for p in tif.pages for o, n in zip(p.dataoffsets, p.databytecounts, strict=False)]
+            if ends and max(ends) > size:
+                return f"TIFF is truncated: image data extends to byte {max(ends)} of a {size}-byte file"
             return "TIFF is tiled but OpenSlide does not recognise it as a slide"
     except Exception as err:  # tifffile raises many types on broken files; each means "not readable"
         return f"TIFF is truncated or corrupt ({type(err).__name__}: {err})"

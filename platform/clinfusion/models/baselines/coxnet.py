@@ -28,6 +28,7 @@ class CoxNet:
 
     def fit(self, x: np.ndarray, time: np.ndarray, event: np.ndarray, inner_val: np.ndarray | None = None) -> CoxNet:
         """``inner_val``: boolean mask of training rows used to choose alpha (None: the middle alpha)."""
+        from sksurv.exceptions import NoComparablePairException
         from sksurv.metrics import concordance_index_censored
         from sksurv.util import Surv
 
@@ -39,7 +40,10 @@ class CoxNet:
             scores = []
             for i in range(len(alphas)):
                 r = x[inner_val] @ path.coef_[:, i]
-                scores.append(concordance_index_censored(y[inner_val]["event"], y[inner_val]["time"], r)[0])
+                try:
+                    scores.append(concordance_index_censored(y[inner_val]["event"], y[inner_val]["time"], r)[0])
+                except NoComparablePairException:
+                    scores.append(0.5)
             best = int(np.argmax(scores))
         self.alpha = float(alphas[best])
         self.model = self._path(x, y, alphas=alphas[: best + 1])

@@ -1,0 +1,38 @@
+"""Patient page: timeline, a viewer per modality, prediction panel and review form."""
+
+from __future__ import annotations
+
+import panels
+import streamlit as st
+import ui
+from clinfusion.review import audit, reviews
+
+session = ui.require("view")
+ws = ui.workspace()
+root = str(ws.root)
+patients = ui.cohort_frame(root)["patient_id"].tolist()
+if not patients:
+    st.info("nothing has been ingested into this workspace yet")
+    st.stop()
+current = st.session_state.get("patient") or st.query_params.get("patient")
+pid = st.selectbox("patient (pseudonym)", patients, index=patients.index(current) if current in patients else 0)
+st.session_state["patient"] = pid
+st.query_params["patient"] = pid
+if st.session_state.get("audited_patient") != pid:
+    audit.record(root, session.username, session.role, "view_patient", pid)
+    st.session_state["audited_patient"] = pid
+
+st.title(f"Patient {pid}")
+clin = ui.cohort_frame(root).set_index("patient_id").loc[[pid]]
+st.dataframe(clin, width="stretch")
+st.subheader("timeline")
+st.dataframe(ui.timeline(root, pid), hide_index=True, width="stretch")
+tabs = st.tabs(["Radiology", "Pathology", "ECG", "Genomics", "Reports", "Prediction and review"])
+for tab, panel in zip(tabs[:5], (panels.radiology, panels.pathology, panels.ecg, panels.genomics, panels.reports), strict=True):
+    with tab:
+        panel(ws, pid)
+with tabs[5]:
+    preds = panels.prediction(ws, pid)
+    panels.review_form(ws, pid, preds)
+    st.subheader("reviews of this patient")
+    st.dataframe(reviews.list_reviews(ws.root, pid), hide_index=True, width="stretch")
