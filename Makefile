@@ -29,5 +29,15 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
 
+# The review app on http://127.0.0.1:$(APP_PORT) for the demo workspace; a demo clinician
+# (user demo, password demo-review) is added on first use. Demo workspace only.
+APP_PORT ?= 8501
+app: $(STAMP)
+	@test -f $(DEMO_DIR)/workspace/workspace.json || { echo "no demo workspace: run make demo first"; exit 1; }
+	@$(BIN)/clinfusion users list -w $(DEMO_DIR)/workspace | grep -q " demo " || \
+		$(BIN)/clinfusion users add demo --role clinician --password demo-review -w $(DEMO_DIR)/workspace
+	@echo "log in as: demo / demo-review"
+	$(BIN)/clinfusion app --workspace $(DEMO_DIR)/workspace --port $(APP_PORT)
+
 clean:
 	rm -rf $(DEMO_DIR) .pytest_cache

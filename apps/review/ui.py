@@ -16,13 +16,17 @@ TTL_MINUTES = float(os.environ.get("CLINFUSION_SESSION_MINUTES", "480"))
 
 
 @st.cache_resource
+def _open(root: str) -> Workspace:
+    return Workspace.open(root)
+
+
 def workspace() -> Workspace:
     """The workspace named by ``CLINFUSION_WORKSPACE`` (set by `clinfusion app`)."""
     root = os.environ.get("CLINFUSION_WORKSPACE")
     if not root:
         st.error("CLINFUSION_WORKSPACE is not set: start the app with `clinfusion app --workspace WS`")
         st.stop()
-    return Workspace.open(root)
+    return _open(root)
 
 
 def current_session() -> Session | None:

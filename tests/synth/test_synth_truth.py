@@ -7,6 +7,7 @@ import json
 
 import pandas as pd
 from clinfusion.synth import generate_cohort
+from clinfusion.testing.synth import find_planted_phi, planted_phi
 from lifelines.utils import concordance_index
 
 
@@ -54,3 +55,16 @@ def test_same_seed_same_bytes(small_cohort, small_config, tmp_path):
                             modalities=("genomics", "reports"))
     a = (small_cohort.root / "clinical.csv").read_bytes()
     assert (other.root / "clinical.csv").read_bytes() != a
+
+
+def test_phi_search_helper(small_cohort, tmp_path):
+    phi = planted_phi(small_cohort.truth_dir)
+    assert phi["is_date"].any() and (~phi["is_date"]).any()
+    hits = find_planted_phi(small_cohort.root, small_cohort.truth_dir, patient_of=lambda rel: rel.split("/")[1]
+                            if rel.count("/") >= 2 else None, skip=lambda rel: rel.startswith("truth/"))
+    assert {h.value for h in hits} == set(phi["value"])
+    assert all(h.file.split("/")[1] == h.patient_id for h in hits if h.field.endswith("Date"))
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    (clean / "clinical.csv").write_bytes((small_cohort.root / "clinical.csv").read_bytes())
+    assert find_planted_phi(clean, small_cohort.truth_dir) == []

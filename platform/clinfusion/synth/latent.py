@@ -95,11 +95,21 @@ def diagnosis_probs(frame: pd.DataFrame) -> np.ndarray:
     return z / z.sum(axis=1, keepdims=True)
 
 
+def _mnar_probs(z: np.ndarray, rate: float) -> np.ndarray:
+    """sigmoid(b + MNAR_STRENGTH z) with the intercept b solved so the mean equals ``rate``."""
+    lo, hi = -30.0, 30.0
+    for _ in range(60):  # mean probability is increasing in b: bisection
+        b = (lo + hi) / 2
+        lo, hi = (b, hi) if np.mean(1 / (1 + np.exp(-(b + MNAR_STRENGTH * z)))) < rate else (lo, b)
+    return 1 / (1 + np.exp(-((lo + hi) / 2 + MNAR_STRENGTH * z)))
+
+
 def missing_mask(lp: np.ndarray, cfg: SynthConfig) -> dict[str, np.ndarray]:
     """Per modality, a boolean ``[N]`` mask of patients who lack it.
 
     MCAR: each modality is missing with probability ``missing_rate``. MNAR: the log-odds rise by
-    :data:`MNAR_STRENGTH` per standard deviation of the true linear predictor.
+    :data:`MNAR_STRENGTH` per standard deviation of the true linear predictor, the intercept set
+    so the mean probability is still ``missing_rate``.
     """
     out = {}
     z = (lp - lp.mean()) / (lp.std() + 1e-12)
@@ -110,8 +120,7 @@ def missing_mask(lp: np.ndarray, cfg: SynthConfig) -> dict[str, np.ndarray]:
         elif cfg.missing == "mcar":
             p = np.full(len(lp), cfg.missing_rate)
         else:
-            base = np.log(cfg.missing_rate / (1 - cfg.missing_rate))
-            p = 1 / (1 + np.exp(-(base + MNAR_STRENGTH * z)))
+            p = _mnar_probs(z, cfg.missing_rate)
         out[m] = u < p
     return out
 

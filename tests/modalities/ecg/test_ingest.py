@@ -11,6 +11,7 @@ import pytest
 from clinfusion.cli.app import main as cli
 from clinfusion.featurize import featurize
 from clinfusion.featurize.cache import load_tokens
+from clinfusion.ingest.locate import real_paths
 from clinfusion.ingest.runner import ingest
 from clinfusion.modalities.ecg.features import ENCODERS, ResNet1dEncoder
 from clinfusion.modalities.ecg.resnet1d import build_resnet1d, save_checkpoint
@@ -46,13 +47,15 @@ def cohort(tmp_path_factory):
 def ingested(cohort, tmp_path_factory):
     ws_dir = tmp_path_factory.mktemp("ecg_ws")
     report = ingest(cohort.root, ws_dir, demo=True)
-    cat = report.catalog[report.catalog["modality"] == "ecg"]
+    cat = report.catalog[report.catalog["modality"] == "ecg"].copy()
+    real = real_paths(report.workspace, cohort.root)  # stored paths are masked; the key maps them back
+    cat["real"] = [real[s] for s in cat["source"]]
     return report.workspace, cat
 
 
 def _by_source(cat: pd.DataFrame, suffix: str) -> pd.Series:
-    hit = cat[cat["source"].str.endswith(suffix)]
-    assert len(hit) == 1, (suffix, cat["source"].tolist())
+    hit = cat[cat["real"].str.endswith(suffix)]
+    assert len(hit) == 1, (suffix, cat["real"].tolist())
     return hit.iloc[0]
 
 

@@ -1,0 +1,95 @@
+"""The review app through streamlit's AppTest: login, navigation, review submission, roles, expiry."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from clinfusion.review import audit, reviews
+from clinfusion.review.users import Session
+from clinfusion.review.views import cohort_frame
+from clinfusion.workspace import Workspace
+from streamlit.testing.v1 import AppTest
+
+from .conftest import APP, PASSWORD
+
+
+@pytest.fixture
+def app(review_ws, monkeypatch):
+    monkeypatch.setenv("CLINFUSION_WORKSPACE", str(review_ws))
+    return AppTest.from_file(str(APP), default_timeout=120)
+
+
+def login(at: AppTest, user: str, password: str = PASSWORD) -> AppTest:
+    at.run()
+    at.text_input[0].input(user)
+    at.text_input[1].input(password)
+    at.button[0].click()
+    return at.run()
+
+
+def test_every_page_requires_login(app):
+    app.run()
+    assert [t.value for t in app.title] == ["ClinFusion review"]
+    assert [t.label for t in app.text_input] == ["user name", "password"]
+    assert not app.dataframe  # nothing of the cohort before login
+
+
+def test_wrong_password_is_refused_and_audited(app, review_ws):
+    login(app, "clin", "not-the-password")
+    assert "unknown user or wrong password" in [e.value for e in app.error]
+    assert audit.read_log(review_ws).iloc[0][["username", "action"]].tolist() == ["clin", "login_failed"]
+
+
+def test_clinician_opens_a_patient_and_submits_a_review(app, review_ws):
+    login(app, "clin")
+    assert [t.value for t in app.title] == ["Cohort"] and not app.exception
+    assert app.metric[0].value == "3"  # patients
+    pid = app.selectbox(key="cohort_pick").value
+    app.button(key="open_patient").click().run()
+    assert [t.value for t in app.title] == [f"Patient {pid}"] and not app.exception
+    assert app.slider(key="rad_slice").value >= 0 and app.radio(key="rad_preset").options == ["lung", "mediastinum", "bone", "auto"]
+    assert len(app.image) >= 4  # CT slice, slide thumbnail + overlay, 12-lead ECG
+    assert any("no model has been trained" in i.value for i in app.info)
+    app.text_area[0].input("pleural invasion on pathology, check CT")
+    app.button[-2].click().run()  # Submit review (last is Log out in the sidebar)
+    assert any(s.value.startswith("review #") for s in app.success)
+    stored = reviews.list_reviews(review_ws, pid)
+    assert stored.iloc[-1][["username", "decision", "comment"]].tolist() == ["clin", "comment",
+                                                                             "pleural invasion on pathology, check CT"]
+    log = audit.read_log(review_ws, patient_id=pid)
+    assert {"view_patient", "review"} <= set(log["action"])
+
+
+def test_researcher_sees_pseudonyms_and_cannot_review(app, review_ws):
+    login(app, "res")
+    assert not app.exception
+    ids = set(cohort_frame(Workspace.open(review_ws))["patient_id"])
+    shown = set(app.dataframe[-1].value["patient_id"])
+    assert shown == ids and all(p.startswith("P") and len(p) == 13 for p in shown)
+    app.switch_page("views/patient.py").run()
+    assert any("can view but not submit reviews" in i.value for i in app.info)
+    assert not [b for b in app.button if b.label == "Submit review"]
+    with pytest.raises(ValueError, match="Could not find a navigation page"):  # not in a researcher's navigation
+        app.switch_page("views/audit.py")
+
+
+def test_admin_sees_audit_log_and_reviews(app):
+    login(app, "adm")
+    app.switch_page("views/audit.py").run()
+    assert [t.value for t in app.title] == ["Audit log and reviews"] and not app.exception
+    assert "login" in set(app.dataframe[-1].value["action"])
+
+
+def test_expired_session_returns_to_login(app):
+    login(app, "clin")
+    app.session_state["session"] = Session("clin", "clinician", expires_at=time.time() - 1)
+    app.run()
+    assert any("session expired" in w.value for w in app.warning)
+    assert [t.value for t in app.title] == ["ClinFusion review"]
+
+
+def test_experiments_page_says_when_nothing_was_trained(app):
+    login(app, "res")
+    app.switch_page("views/experiments.py").run()
+    assert any("no MLflow runs in this workspace yet" in i.value for i in app.info)
