@@ -24,6 +24,11 @@ class FusionConfig(BaseModel):
             learned missing embeddings are used either way.
         n_bins: discrete-time survival bins K.
         wide: a linear path from clinical covariates added to every head (wide & deep).
+        wide_tokens: the wide path also reads each modality's mean- and max-pooled tokens
+            (standardised on the training fold, a missing modality flagged), a linear Cox on the
+            same features as the CoxNet baseline, next to the deep path.
+        deep: use the fused embedding in the heads; ``False`` leaves only the wide (linear)
+            path, so inner-fold selection can switch the deep path off where it does not help.
         deep_init_zero: start the deep heads at zero, so training starts from the linear model
             and the network learns a residual.
         modality_dropout: probability of hiding a present modality during training.
@@ -43,6 +48,8 @@ class FusionConfig(BaseModel):
     mask_missing: bool = False
     n_bins: int = Field(4, ge=1)
     wide: bool = True
+    deep: bool = True
+    wide_tokens: bool = False
     deep_init_zero: bool = True
     modality_dropout: float = Field(0.1, ge=0.0, lt=1.0)
     dropout_pattern: Literal["none", "random", "single", "informative"] = "random"

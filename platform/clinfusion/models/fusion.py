@@ -59,7 +59,8 @@ class FusionModel(nn.Module):
         self.pool = nn.ModuleDict({m: AttentionPooling(h) for m in self.modalities})
         self.fuse = ModalityTransformer(len(self.modalities), h, cfg.transformer_layers, cfg.transformer_heads,
                                         cfg.dropout, cfg.mask_missing)
-        self.heads = WideDeepHeads(h, cfg.n_bins, n_classes, n_covariates, wide=cfg.wide, deep_init_zero=cfg.deep_init_zero)
+        self.heads = WideDeepHeads(h, cfg.n_bins, n_classes, n_covariates, wide=cfg.wide,
+                                   deep_init_zero=cfg.deep_init_zero, deep=cfg.deep)
 
     def _drop_edges(self, batch: Any, present: torch.Tensor) -> dict:
         """Edge index dict without the edges of hidden modalities (their tokens send nothing)."""
@@ -74,7 +75,9 @@ class FusionModel(nn.Module):
         return edges
 
     def forward(self, batch: Any, *, generator: torch.Generator | None = None,
-                dropout_score: torch.Tensor | None = None) -> dict[str, Any]:
+                dropout_score: torch.Tensor | None = None, explain: bool = False) -> dict[str, Any]:
+        """``explain``: also return ``modality_attention [B, M]`` ([CLS] attention over modality
+        summaries, last encoder layer) and ``wide_risk [B]`` (the covariates' linear Cox part)."""
         present = batch[HUB].mask.bool()
         n = present.shape[0]
         if self.training:
@@ -88,8 +91,14 @@ class FusionModel(nn.Module):
             pooled, w = self.pool[m](x[m], batch[m].batch, n)
             summaries.append(pooled)
             attention[m] = w
-        emb, _ = self.fuse(torch.stack(summaries, dim=1), present, x[HUB])
+        stacked = torch.stack(summaries, dim=1)
+        emb, _ = self.fuse(stacked, present, x[HUB])
         cov = batch[HUB].cov if "cov" in batch[HUB] else None
         out = self.heads(emb, cov)
         out.update(embedding=emb, present=present, attention=attention)
+        if explain:
+            w = self.fuse.cls_attention(stacked, present, x[HUB])
+            out["modality_attention"] = w[:, 2:] if w is not None else torch.full_like(present, float("nan"), dtype=emb.dtype)
+            wide = self.heads.cox_wide
+            out["wide_risk"] = wide(cov).squeeze(-1) if wide is not None and cov is not None else torch.zeros(n)
         return out

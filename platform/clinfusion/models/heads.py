@@ -7,7 +7,7 @@ from torch import nn
 
 
 class WideDeepHeads(nn.Module):
-    """Each head is ``deep(h) + wide(covariates)``.
+    """Each head is ``deep(h) + wide(covariates)`` (``deep=False``: ``bias + wide(covariates)``).
 
     The wide path is a linear model of the clinical covariates (a penalised Cox when alone), the
     deep path reads the fused embedding. With ``deep_init_zero`` the deep layers start at zero,
@@ -19,8 +19,9 @@ class WideDeepHeads(nn.Module):
     """
 
     def __init__(self, hidden: int, n_bins: int, n_classes: int, n_covariates: int, *, wide: bool = True,
-                 deep_init_zero: bool = True) -> None:
+                 deep_init_zero: bool = True, deep: bool = True) -> None:
         super().__init__()
+        self.deep = deep
         self.cox = nn.Linear(hidden, 1)
         self.hazard = nn.Linear(hidden, n_bins)
         self.diagnosis = nn.Linear(hidden, n_classes) if n_classes > 1 else None
@@ -41,6 +42,8 @@ class WideDeepHeads(nn.Module):
         return deep if wide is None or cov is None else deep + wide(cov)
 
     def forward(self, h: torch.Tensor, cov: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        if not self.deep:  # wide-only: the embedding does not reach the outputs (constant deep part = biases)
+            h = torch.zeros_like(h)
         out = {
             "risk": self._add(self.cox(h), self.cox_wide, cov).squeeze(-1),
             "hazard_logits": self._add(self.hazard(h), self.hazard_wide, cov),

@@ -36,7 +36,8 @@ def _finite(metrics: dict[str, Any]) -> dict[str, float]:
 
 def log_training(ws_root: Path, *, experiment: str, params: dict[str, str], fingerprint: str, code_version: str,
                  summary: dict[str, Any], fit, predictions: pd.DataFrame, inputs: pd.DataFrame,
-                 plots: list[Path] = (), uri: str | None = None, register_as: str | None = None) -> dict[str, str]:
+                 plots: list[Path] = (), uri: str | None = None, register_as: str | None = None,
+                 tables: dict[str, pd.DataFrame] | None = None) -> dict[str, str]:
     """Create the MLflow run of a ``clinfusion train``.
 
     Args:
@@ -48,6 +49,7 @@ def log_training(ws_root: Path, *, experiment: str, params: dict[str, str], fing
         fit: the final :class:`~clinfusion.training.trainer.FittedFusion` (logged as pyfunc).
         predictions / inputs: its predictions and pyfunc inputs on the cohort (reproducibility check).
         plots: image files to log.
+        tables: extra CSV artifacts ``{file name: frame}`` (robustness table, modality contributions).
         uri: tracking URI (default: the workspace's SQLite store).
         register_as: registered model name (None: not registered).
 
@@ -84,6 +86,9 @@ def log_training(ws_root: Path, *, experiment: str, params: dict[str, str], fing
             mlflow.log_artifact(str(t / f))
         for p in plots:
             mlflow.log_artifact(str(p), artifact_path="plots")
+        for name, frame in (tables or {}).items():
+            frame.to_csv(Path(tmp) / name, index=False)
+            mlflow.log_artifact(str(Path(tmp) / name))
         (t / "spec.json").write_text(json.dumps(fit.spec()))
         torch.save(fit.model.state_dict(), t / "weights.pt")
         info = mlflow.pyfunc.log_model(name="fusion", python_model=FusionPyfunc(),

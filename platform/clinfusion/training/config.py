@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from clinfusion.graph.config import GraphConfig, validation_error
 from clinfusion.models.config import FusionConfig
@@ -53,11 +53,13 @@ class TrainConfig(BaseModel):
     covariates: tuple[str, ...] | None = None
     risk_from: Literal["cox", "discrete"] = "cox"
     baselines: tuple[str, ...] = BASELINES
+    unimodal: tuple[str, ...] | None = None
     bootstrap: int = Field(200, ge=0)
     model: FusionConfig = FusionConfig()
     graph: GraphConfig = GraphConfig()
     optim: OptimConfig = OptimConfig()
     loss: LossConfig = LossConfig()
+    select: tuple[dict[str, Any], ...] = ()
 
     @field_validator("baselines")
     @classmethod
@@ -66,6 +68,26 @@ class TrainConfig(BaseModel):
         if bad:
             raise ValueError(f"unknown baseline(s) {bad}; expected some of {list(BASELINES)}")
         return value
+
+    @model_validator(mode="after")
+    def _candidates_valid(self) -> TrainConfig:
+        for i, override in enumerate(self.select):
+            if "select" in override:
+                raise ValueError(f"select[{i}] cannot itself contain select")
+            self.candidate(override)
+        return self
+
+    def candidate(self, override: dict[str, Any]) -> TrainConfig:
+        """This config with one ``select`` override deep-merged in (and no ``select`` of its own)."""
+        return TrainConfig.model_validate(merge(self.model_dump(mode="json") | {"select": []}, override))
+
+
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Nested dict ``base`` updated by ``override`` (dicts merged key by key)."""
+    out = dict(base)
+    for k, v in override.items():
+        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
 
 
 def load_train_config(source: dict[str, Any] | str | Path | None = None, **overrides: Any) -> TrainConfig:

@@ -79,8 +79,9 @@ def _fusion_models(data, split, config, run: CVRun) -> list[FoldPredictions]:
     p_te = predict_fusion(fit, data, te)
     out.append(FoldPredictions("fusion", split.fold, tr, te, predict_fusion(fit, data, tr)["risk"], p_te["risk"], p_te.get("proba")))
     if "unimodal" in config.baselines or "late_fusion" in config.baselines:
-        for m in data.modalities:
-            uni = train_fusion(data, tr, config, modalities=[m], wide=False)
+        base = config.candidate({}) if config.select else config  # inner-fold selection tunes the fusion model only
+        for m in [m for m in data.modalities if config.unimodal is None or m in config.unimodal]:
+            uni = train_fusion(data, tr, base, modalities=[m], wide=False)
             out.append(FoldPredictions(f"unimodal_{m}", split.fold, tr, te, predict_fusion(uni, data, tr)["risk"],
                                        predict_fusion(uni, data, te)["risk"]))
     return out

@@ -2,31 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from clinfusion.featurize.tokens import TokenSet
 from clinfusion.training.dataset import CohortData
 
 
-def pooled_features(data: CohortData, ids: Sequence[str], modalities: Sequence[str]) -> np.ndarray:
-    """``[mean tokens, max tokens]`` per modality, NaN where the patient lacks the modality.
+def pool_bundles(bundles: Sequence[Mapping[str, TokenSet]], modalities: Sequence[str], dims: Mapping[str, int]) -> np.ndarray:
+    """``[mean tokens, max tokens]`` per modality of token bundles, NaN where a modality is absent.
 
     Shapes:
         output: ``[N, sum_m 2 * D_m]``.
     """
-    dims = data.dims()
     blocks = []
     for m in modalities:
-        d = dims[m]
-        block = np.full((len(ids), 2 * d), np.nan)
-        for i, p in enumerate(ids):
-            ts = data.tokens[m].get(p)
+        block = np.full((len(bundles), 2 * dims[m]), np.nan)
+        for i, b in enumerate(bundles):
+            ts = b.get(m)
             if ts is not None:
                 block[i] = np.concatenate([ts.tokens.mean(0), ts.tokens.max(0)])
         blocks.append(block)
-    return np.concatenate(blocks, 1) if blocks else np.zeros((len(ids), 0))
+    return np.concatenate(blocks, 1) if blocks else np.zeros((len(bundles), 0))
+
+
+def pooled_features(data: CohortData, ids: Sequence[str], modalities: Sequence[str]) -> np.ndarray:
+    """:func:`pool_bundles` for cohort patients."""
+    bundles = [{m: data.tokens[m][p] for m in modalities if p in data.tokens[m]} for p in ids]
+    return pool_bundles(bundles, modalities, data.dims())
 
 
 @dataclass
@@ -36,20 +42,34 @@ class FlatScaler:
 
     mean: np.ndarray
     std: np.ndarray
-    flag: np.ndarray
+    flag_cols: np.ndarray
 
     @classmethod
     def fit(cls, x: np.ndarray) -> FlatScaler:
-        mean = np.nan_to_num(np.nanmean(np.where(np.isnan(x).all(0), 0.0, x), 0))
-        std = np.nan_to_num(np.nanstd(x, 0))
-        return cls(mean, np.where(std > 1e-8, std, 1.0), np.isnan(x).any(0))
+        """Statistics and the indicator columns (first column of each distinct training missingness
+        pattern) come from the training rows only, so every transform has the same width."""
+        with np.errstate(all="ignore"):
+            mean = np.nan_to_num(np.nanmean(np.where(np.isnan(x).all(0), 0.0, x), 0))
+            std = np.nan_to_num(np.nanstd(x, 0)) if len(x) else np.ones(x.shape[1])
+        miss = np.isnan(x)
+        cols = np.flatnonzero(miss.any(0))
+        if len(cols):
+            _, first = np.unique(miss[:, cols].T, axis=0, return_index=True)
+            cols = cols[np.sort(first)]
+        return cls(mean, np.where(std > 1e-8, std, 1.0), cols.astype(np.int64))
+
+    @property
+    def width(self) -> int:
+        return len(self.mean) + len(self.flag_cols)
 
     def transform(self, x: np.ndarray) -> np.ndarray:
         miss = np.isnan(x)
         z = (np.where(miss, self.mean, x) - self.mean) / self.std
-        # one indicator per distinct missingness pattern column set (first flagged column of each block)
-        flags = miss[:, self.flag]
-        if flags.shape[1]:
-            _, first = np.unique(flags.T, axis=0, return_index=True)
-            flags = flags[:, np.sort(first)]
-        return np.concatenate([z, flags.astype(float)], 1)
+        return np.concatenate([z, miss[:, self.flag_cols].astype(float)], 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mean": self.mean.tolist(), "std": self.std.tolist(), "flag_cols": self.flag_cols.tolist()}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> FlatScaler:
+        return cls(np.asarray(d["mean"], float), np.asarray(d["std"], float), np.asarray(d["flag_cols"], np.int64))

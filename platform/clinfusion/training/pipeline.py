@@ -75,6 +75,11 @@ def train_workspace(ws, config: TrainConfig, *, splits_dir: Path | None = None, 
         "task": "survival", "folds": len(splits), "splits": source, "n_patients": len(data.patient_ids),
         "modalities": data.modalities, "models": summarize(run.predictions, outcomes, config.bootstrap, config.seed),
     }
+    if run.fusion_fits and run.fusion_fits[0].selection:
+        result["models"]["fusion"]["chosen"] = [next(c["override"] for c in f.selection if c["chosen"])
+                                               for f in run.fusion_fits]
+        result["models"]["fusion"]["selection"] = [f.selection for f in run.fusion_fits]
+    tables = explain(data, splits, run, result, config.seed)
     orc = oracle(Path(ws.manifest().get("cohort_dir", "")) if ws.manifest().get("cohort_dir") else None)
     if orc:
         result["oracle"] = orc
@@ -82,11 +87,28 @@ def train_workspace(ws, config: TrainConfig, *, splits_dir: Path | None = None, 
         if progress:
             progress("final model on all patients + MLflow run")
         final = train_fusion(data, data.patient_ids, config)
-        result.update(_log(ws, data, config, result, run, final, tracking_uri, __version__))
+        result.update(_log(ws, data, config, result, run, final, tracking_uri, __version__, tables))
     return result
 
 
-def _log(ws, data, config, result, run, final, uri, version) -> dict[str, Any]:
+def explain(data: CohortData, splits, run, result: dict[str, Any], seed: int) -> dict[str, pd.DataFrame]:
+    """Out-of-fold robustness (each modality removed; 30% MCAR/MNAR at test time) and per-patient
+    modality contributions of the fusion model; summaries go into ``result``.
+
+    Returns:
+        ``{"robustness.csv": per fold and condition, "contributions.csv": per patient}``.
+    """
+    from clinfusion.training.robustness import cv_contributions, cv_robustness, robustness_summary
+
+    rob = cv_robustness(run.fusion_fits, splits, data, seed=seed)
+    contrib = cv_contributions(run.fusion_fits, splits, data)
+    result["robustness"] = robustness_summary(rob)
+    result["contributions"] = {m: {"mean_abs_delta": float(contrib[f"delta_{m}"].abs().mean()),
+                                   "mean_attention": float(contrib[f"attention_{m}"].mean())} for m in data.modalities}
+    return {"robustness.csv": rob, "contributions.csv": contrib}
+
+
+def _log(ws, data, config, result, run, final, uri, version, tables) -> dict[str, Any]:
     from clinfusion.evaluation import pooled_risk, risk_groups
     from clinfusion.evaluation.plots import km_plot
     from clinfusion.tracking.bundle import bundle_to_json
@@ -106,7 +128,7 @@ def _log(ws, data, config, result, run, final, uri, version) -> dict[str, Any]:
         plot = km_plot(t, e, high, Path(tmp) / "km_fusion.png", "fusion (cross-validated)", p)
         logged = log_training(ws.root, experiment=f"clinfusion-{ws.manifest().get('cohort_name', 'cohort')}",
                               params=flatten(config), fingerprint=fingerprint(ws), code_version=version,
-                              summary=result, fit=final, predictions=preds, inputs=inputs, plots=[plot], uri=uri,
+                              summary=result, fit=final, predictions=preds, inputs=inputs, plots=[plot], uri=uri, tables=tables,
                               register_as=f"clinfusion-fusion-{ws.manifest().get('cohort_name', 'cohort')}")
     return {"mlflow_run_id": logged["run_id"], "mlflow_tracking_uri": logged["tracking_uri"],
             "model_uri": logged.get("registered_uri", logged["model_uri"])}

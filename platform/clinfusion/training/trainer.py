@@ -11,10 +11,12 @@ import numpy as np
 import pandas as pd
 
 from clinfusion.cohort.splits import stratified_kfold
+from clinfusion.errors import ConfigError
 from clinfusion.featurize.tokens import TokenSet
 from clinfusion.models.losses import bin_index, survival_bin_edges
 from clinfusion.training.config import TrainConfig
 from clinfusion.training.dataset import CohortData
+from clinfusion.training.flat import FlatScaler, pool_bundles
 from clinfusion.training.graphs import patient_graphs
 from clinfusion.training.preprocess import CovariateEncoder, TokenStandardizer
 
@@ -29,6 +31,9 @@ class FittedFusion:
         standardizer / covariates: fitted preprocessing (``covariates`` None: no wide path).
         bin_edges: discrete-time bin edges in days; classes: diagnosis classes.
         config: the training config; history: per-epoch losses.
+        flat: scaler of the pooled tokens of the wide path (``model.wide_tokens``), else None.
+        selection: with ``config.select``, every candidate's override and inner-validation
+            C-index, the chosen one flagged.
     """
 
     model: Any
@@ -40,12 +45,28 @@ class FittedFusion:
     classes: list[str]
     config: TrainConfig
     history: list[dict[str, float]] = field(default_factory=list)
+    selection: list[dict[str, Any]] = field(default_factory=list)
+    flat: FlatScaler | None = None
+
+    @property
+    def n_wide(self) -> int:
+        return (len(self.covariates.names) if self.covariates else 0) + (self.flat.width if self.flat else 0)
+
+    def wide_matrix(self, bundles: Sequence[Mapping[str, TokenSet]], covariates: pd.DataFrame | None) -> np.ndarray | None:
+        """Inputs of the wide path: encoded covariates, then (``wide_tokens``) the scaled pooled tokens."""
+        parts = []
+        if self.covariates is not None and covariates is not None:
+            parts.append(self.covariates.transform(covariates))
+        if self.flat is not None:
+            parts.append(self.flat.transform(pool_bundles(bundles, self.modalities, self.dims)).astype(np.float32))
+        return np.concatenate(parts, 1).astype(np.float32) if parts else None
 
     def spec(self) -> dict[str, Any]:
         """JSON description from which :func:`rebuild` recreates the model (weights aside)."""
         return {
             "modalities": self.modalities, "dims": self.dims, "standardizer": self.standardizer.to_dict(),
             "covariates": None if self.covariates is None else self.covariates.to_dict(),
+            "flat": None if self.flat is None else self.flat.to_dict(),
             "bin_edges": [float(e) if np.isfinite(e) else "inf" for e in self.bin_edges],
             "classes": self.classes, "config": self.config.model_dump(mode="json"),
         }
@@ -63,13 +84,15 @@ def rebuild(spec: Mapping[str, Any], state_dict: Mapping[str, Any]) -> FittedFus
 
     config = TrainConfig.model_validate(spec["config"])
     cov = None if spec["covariates"] is None else CovariateEncoder.from_dict(spec["covariates"])
+    flat = FlatScaler.from_dict(spec["flat"]) if spec.get("flat") else None
     n_classes = len(spec["classes"]) if len(spec["classes"]) > 1 else 0
-    model = _new_model(dict(spec["dims"]), len(cov.names) if cov else 0, n_classes, config)
-    model.load_state_dict(state_dict)
-    model.eval()
     edges = np.array([np.inf if e == "inf" else e for e in spec["bin_edges"]], dtype=float)
-    return FittedFusion(model, list(spec["modalities"]), dict(spec["dims"]), TokenStandardizer.from_dict(spec["standardizer"]),
-                        cov, edges, list(spec["classes"]), config)
+    fit = FittedFusion(None, list(spec["modalities"]), dict(spec["dims"]), TokenStandardizer.from_dict(spec["standardizer"]),
+                       cov, edges, list(spec["classes"]), config, flat=flat)
+    fit.model = _new_model(fit.dims, fit.n_wide, n_classes, config)
+    fit.model.load_state_dict(state_dict)
+    fit.model.eval()
+    return fit
 
 
 def _inner_split(data: CohortData, ids: Sequence[str], fraction: float, seed: int) -> tuple[list[str], list[str]]:
@@ -91,14 +114,14 @@ def _bundles(data: CohortData, ids: Sequence[str], modalities: Sequence[str]) ->
 
 def _graphs(fit: FittedFusion, data: CohortData, ids: Sequence[str]) -> list[Any]:
     ix = data.index(ids)
-    cov = fit.covariates.transform(data.covariates.iloc[ix]) if fit.covariates else None
+    bundles = _bundles(data, ids, fit.modalities)
+    cov = fit.wide_matrix(bundles, data.covariates.iloc[ix])
     targets = {
         "time": data.time[ix].astype(np.float32), "event": data.event[ix].astype(np.float32),
         "bin": bin_index(data.time[ix], fit.bin_edges), "diagnosis": data.diagnosis[ix],
         "dscore": _dropout_score(data.time[ix], data.event[ix]),
     }
-    return patient_graphs(_bundles(data, ids, fit.modalities), fit.modalities, fit.standardizer,
-                          fit.config.graph, cov, targets)
+    return patient_graphs(bundles, fit.modalities, fit.standardizer, fit.config.graph, cov, targets)
 
 
 def _targets(batch: Any) -> dict[str, Any]:
@@ -164,6 +187,8 @@ def train_fusion(data: CohortData, train_ids: Sequence[str], config: TrainConfig
     """
     import torch
 
+    if config.select:
+        return _select(data, train_ids, config, modalities, wide)
     torch.set_num_threads(config.optim.threads)
     mods = list(modalities or data.modalities)
     ix = data.index(train_ids)
@@ -171,14 +196,43 @@ def train_fusion(data: CohortData, train_ids: Sequence[str], config: TrainConfig
     cov = CovariateEncoder.fit(data.covariates.iloc[ix]) if use_cov else None
     n_classes = len(data.classes) if config.loss.diagnosis > 0 and len(data.classes) > 1 else 0
     dims = {m: d for m, d in data.dims().items() if m in mods}
-    torch.manual_seed(config.seed)
-    model = _new_model(dims, len(cov.names) if cov else 0, n_classes, config)
-    fit = FittedFusion(model, mods, dims, TokenStandardizer.fit({m: data.tokens[m] for m in mods}, train_ids), cov,
+    fit = FittedFusion(None, mods, dims, TokenStandardizer.fit({m: data.tokens[m] for m in mods}, train_ids), cov,
                        survival_bin_edges(data.time[ix], data.event[ix], config.model.n_bins),
                        data.classes if n_classes else [], config)
+    if wide and config.model.wide and config.model.wide_tokens:
+        fit.flat = FlatScaler.fit(pool_bundles(_bundles(data, train_ids, mods), mods, dims))
+    torch.manual_seed(config.seed)
+    fit.model = _new_model(dims, fit.n_wide, n_classes, config)
     inner_train, inner_val = _inner_split(data, train_ids, config.optim.inner_val_fraction, config.seed)
     _fit_loop(fit, _graphs(fit, data, inner_train), _graphs(fit, data, inner_val))
     return fit
+
+
+def _select(data: CohortData, train_ids: Sequence[str], config: TrainConfig, modalities: Sequence[str] | None,
+            wide: bool) -> FittedFusion:
+    """Train every ``config.select`` candidate on the inner-training part and keep the one with the
+    best Harrell C on the inner validation part (ties: the earlier candidate). Only the training
+    fold is used; wide-only candidates are skipped for a model without covariates."""
+    from clinfusion.evaluation import harrell_c
+
+    _, inner_val = _inner_split(data, train_ids, config.optim.inner_val_fraction, config.seed)
+    ix = data.index(inner_val)
+    has_cov = wide and (data.covariates.shape[1] > 0 or config.model.wide_tokens)
+    fits: list[FittedFusion] = []
+    scores: list[dict[str, Any]] = []
+    for override in config.select:
+        cand = config.candidate(override)
+        if not cand.model.deep and not (has_cov and cand.model.wide):
+            continue
+        fits.append(train_fusion(data, train_ids, cand, modalities, wide))
+        c = harrell_c(data.time[ix], data.event[ix], predict_fusion(fits[-1], data, inner_val)["risk"])
+        scores.append({"override": override, "inner_cindex": round(float(c), 4), "chosen": False})
+    if not fits:
+        raise ConfigError("no select candidate applies (wide-only candidates need covariates)", field="select")
+    chosen = max(range(len(scores)), key=lambda i: (scores[i]["inner_cindex"], -i))
+    scores[chosen]["chosen"] = True
+    fits[chosen].selection = scores
+    return fits[chosen]
 
 
 def predict_bundles(fit: FittedFusion, bundles: Sequence[Mapping[str, TokenSet]], covariates: pd.DataFrame | None) -> dict[str, np.ndarray]:
@@ -193,7 +247,7 @@ def predict_bundles(fit: FittedFusion, bundles: Sequence[Mapping[str, TokenSet]]
     from clinfusion.graph import graph_loader
     from clinfusion.models.losses import discrete_risk
 
-    cov = fit.covariates.transform(covariates) if fit.covariates is not None and covariates is not None else None
+    cov = fit.wide_matrix(bundles, covariates)
     graphs = patient_graphs(bundles, fit.modalities, fit.standardizer, fit.config.graph, cov)
     fit.model.eval()
     with torch.no_grad():
