@@ -21,6 +21,9 @@ def featurize(
     force: bool = typer.Option(False, help="Recompute even when cached."),
 ) -> int:
     """Turn ingested data into tokens per (patient, modality); cached by content hash."""
+    from rich.markup import escape
+
+    from clinfusion.errors import ClinFusionError
     from clinfusion.featurize import featurize as run
     from clinfusion.modalities.registry import encoder_class, encoders
     from clinfusion.workspace import Workspace, read_catalog
@@ -35,11 +38,17 @@ def featurize(
     rows, failed = [], 0
     for m in wanted:
         enc = encoder_class(m, encoder)()
-        rep = run(ws, enc, workers=workers, force=force)
+        try:
+            rep = run(ws, enc, workers=workers, force=force)
+        except ClinFusionError as err:  # one modality's setup failing must not stop the others
+            err_console.print(f"[red]{m}[/]: {escape(str(err))}", highlight=False)
+            rows.append({"modality": m, "encoder": enc.name, "encoded": 0, "cached": 0, "failed": "all", "seconds": 0})
+            failed += 1
+            continue
         rows.append(rep.as_dict())
         failed += len(rep.failed)
         for pid, reason in sorted(rep.failed.items()):
-            err_console.print(f"  [yellow]{m}[/] {pid}: {reason}", highlight=False)
+            err_console.print(f"  [yellow]{m}[/] {pid}: {escape(reason)}", highlight=False)
     table = pd.DataFrame(rows)[["modality", "encoder", "encoded", "cached", "failed", "seconds"]]
     print_frame(table, title="featurize")
     console.print(f"tokens under {ws.tokens_dir}")

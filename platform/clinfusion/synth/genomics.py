@@ -104,7 +104,8 @@ def mutation_table(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
 
 
 def write_genomics(genomics_dir: Path, frame: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """Write ``expression.tsv`` and ``mutations.tsv`` for the patients in ``frame``.
+    """Write ``expression.tsv``, ``mutations.tsv`` and the gene sets (``gene_sets/gene_sets.gmt``,
+    as a lab ships its pathway definitions beside its tables) for the patients in ``frame``.
 
     Returns:
         The true gene-set activities (patients x sets).
@@ -113,4 +114,7 @@ def write_genomics(genomics_dir: Path, frame: pd.DataFrame, seed: int) -> pd.Dat
     activity = set_activities(frame, seed)
     expression_matrix(activity, seed).to_csv(genomics_dir / "expression.tsv", sep="\t")
     mutation_table(frame, seed).to_csv(genomics_dir / "mutations.tsv", sep="\t", index=False)
+    (genomics_dir / "gene_sets").mkdir(exist_ok=True)
+    gmt = resources.files("clinfusion.synth").joinpath("data", GENE_SET_FILE).read_bytes()
+    (genomics_dir / "gene_sets" / GENE_SET_FILE).write_bytes(gmt)
     return activity

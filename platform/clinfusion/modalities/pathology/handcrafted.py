@@ -33,16 +33,26 @@ def _hed_from_rgb() -> np.ndarray:
     return np.asarray(hed_from_rgb, np.float32)
 
 
-def stain_features(tiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """H/E/D statistics ``[N, 7]`` and the H channel ``[N, H, W]``."""
-    n = len(tiles)
-    od = -np.log((tiles.astype(np.float32) + 1.0) / 256.0)
-    hed = np.maximum(od @ _hed_from_rgb(), 0.0)
-    flat = hed.reshape(n, -1, 3)
-    mean, std = flat.mean(1), flat.std(1)
-    p90 = np.percentile(flat[..., :2], 90, axis=1)
-    stats = np.stack([mean[:, 0], std[:, 0], p90[:, 0], mean[:, 1], std[:, 1], p90[:, 1], mean[:, 2]], axis=1)
-    return stats, hed[..., 0]
+# Optical density of every uint8 intensity: OD is per-channel, so a 256-entry table replaces the log.
+_OD_LUT = (-np.log((np.arange(256, dtype=np.float32) + 1.0) / 256.0)).astype(np.float32)
+
+
+def stain_features(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """H/E/D statistics ``[N, 7]`` and the H channel ``[N, H, W]`` of planar tiles ``[3, N, H, W]`` uint8."""
+    n = p.shape[1]
+    od = [_OD_LUT[c] for c in p]
+    m = _hed_from_rgb()
+    hed = []
+    for k in range(3):
+        x = od[0] * m[0, k]
+        x += od[1] * m[1, k]
+        x += od[2] * m[2, k]
+        hed.append(np.maximum(x, np.float32(0.0), out=x).reshape(n, -1))
+    mean = [x.mean(1) for x in hed]
+    std = [x.std(1) for x in hed]
+    p90 = np.percentile(np.stack(hed[:2]), 90, axis=2)
+    stats = np.stack([mean[0], std[0], p90[0], mean[1], std[1], p90[1], mean[2]], axis=1)
+    return stats, hed[0].reshape(n, *p.shape[2:])
 
 
 def nuclei_features(h: np.ndarray) -> np.ndarray:
@@ -51,7 +61,8 @@ def nuclei_features(h: np.ndarray) -> np.ndarray:
 
     n = len(h)
     dense = h > H_NUCLEUS
-    frac = dense.reshape(n, -1).mean(1)
+    flat = dense.reshape(n, -1)
+    frac = flat.mean(1)
     structure = np.zeros((3, 3, 3), bool)
     structure[1] = ndimage.generate_binary_structure(2, 1)  # connect within a tile only
     labels, _ = ndimage.label(dense, structure=structure)
@@ -59,35 +70,49 @@ def nuclei_features(h: np.ndarray) -> np.ndarray:
     per_tile_max = np.maximum.accumulate(labels.reshape(n, -1).max(1))
     count = np.diff(np.concatenate([[0], per_tile_max]))
     area = h.shape[1] * h.shape[2]
-    h_in = np.where(dense, h, 0.0).reshape(n, -1).sum(1) / np.maximum(dense.reshape(n, -1).sum(1), 1)
+    h_in = (h * dense).reshape(n, -1).sum(1) / np.maximum(flat.sum(1), 1)
     return np.stack([frac, count * 1e4 / area, h_in], axis=1)
 
 
-def colour_moments(tiles: np.ndarray) -> np.ndarray:
-    """Mean, std, skewness of R, G, B in [0, 1]: ``[N, 9]``."""
-    x = tiles.reshape(len(tiles), -1, 3).astype(np.float32) / 255.0
-    mean = x.mean(1)
-    centred = x - mean[:, None]
-    std = np.sqrt((centred**2).mean(1))
-    skew = (centred**3).mean(1) / np.maximum(std, 1e-6) ** 3
-    return np.concatenate([mean, std, skew], axis=1)
+def colour_moments(p: np.ndarray) -> np.ndarray:
+    """Mean, std, skewness of R, G, B in [0, 1] of planar tiles ``[3, N, H, W]`` uint8: ``[N, 9]``.
+
+    Exact moments from per-tile, per-channel 256-bin histograms (one ``bincount``).
+    """
+    n = p.shape[1]
+    offsets = ((np.arange(n)[None, :] + n * np.arange(3)[:, None]) * 256).reshape(3, n, 1)
+    idx = (p.reshape(3, n, -1) + offsets).ravel()
+    hist = np.bincount(idx, minlength=3 * n * 256).reshape(3, n, 256).astype(np.float64)
+    hist /= hist.sum(-1, keepdims=True)
+    v = np.arange(256) / 255.0
+    mean = hist @ v
+    d = v[None, None, :] - mean[..., None]
+    var = (hist * d**2).sum(-1)
+    std = np.sqrt(var)
+    skew = (hist * d**3).sum(-1) / np.maximum(std, 1e-6) ** 3
+    return np.concatenate([mean.T, std.T, skew.T], axis=1)
 
 
-def texture_features(tiles: np.ndarray) -> np.ndarray:
+def texture_features(p: np.ndarray) -> np.ndarray:
     """LBP bit-count histogram (9), mean gradient magnitude, Laplacian variance: ``[N, 11]``."""
-    n = len(tiles)
-    g = tiles.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    from clinfusion.modalities.pathology.quality import gray_planes
+
+    g = gray_planes(p)
+    n = len(g)
     c = g[:, 1:-1, 1:-1]
-    bits = np.zeros(c.shape, np.int64)
+    bits = np.zeros(c.shape, np.uint8)
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):
             if dy or dx:
                 bits += g[:, 1 + dy:g.shape[1] - 1 + dy, 1 + dx:g.shape[2] - 1 + dx] > c
-    offsets = (np.arange(n) * 9)[:, None]
+    offsets = (np.arange(n, dtype=np.intp) * 9)[:, None]
     hist = np.bincount((bits.reshape(n, -1) + offsets).ravel(), minlength=9 * n).reshape(n, 9)
     hist = hist / bits[0].size
     gx, gy = g[:, 1:-1, 2:] - g[:, 1:-1, :-2], g[:, 2:, 1:-1] - g[:, :-2, 1:-1]
-    grad = np.sqrt(gx**2 + gy**2).reshape(n, -1).mean(1) / 255.0
+    gx *= gx
+    gy *= gy
+    gx += gy
+    grad = np.sqrt(gx, out=gx).reshape(n, -1).mean(1) / 255.0
     lap = (g[:, 1:-1, :-2] + g[:, 1:-1, 2:] + g[:, :-2, 1:-1] + g[:, 2:, 1:-1] - 4 * c).reshape(n, -1).var(1)
     return np.concatenate([hist, grad[:, None], np.log1p(lap)[:, None]], axis=1)
 
@@ -103,9 +128,11 @@ def handcrafted_features(tiles: np.ndarray, stride: int = 2) -> np.ndarray:
     Shapes:
         tiles: ``[N, H, W, 3]`` uint8 RGB; returns ``[N, len(FEATURE_NAMES)]`` float32.
     """
+    from clinfusion.modalities.pathology.quality import planes
+
     if len(tiles) == 0:
         return np.zeros((0, len(FEATURE_NAMES)), np.float32)
-    tiles = tiles[:, ::stride, ::stride]
-    stats, h = stain_features(tiles)
-    out = np.concatenate([stats, nuclei_features(h), colour_moments(tiles), texture_features(tiles)], axis=1)
+    p = planes(tiles[:, ::stride, ::stride])  # [3, N, h, w]: every channel contiguous
+    stats, h = stain_features(p)
+    out = np.concatenate([stats, nuclei_features(h), colour_moments(p), texture_features(p)], axis=1)
     return out.astype(np.float32)

@@ -29,17 +29,52 @@ class QualityConfig(BaseModel):
     stride: int = Field(2, ge=1, le=8)
 
 
-def hue_saturation_value(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """HSV of ``[..., 3]`` uint8 RGB: hue in degrees [0, 360), saturation and value in [0, 1]."""
-    x = rgb.astype(np.float32) / 255.0
-    r, g, b = x[..., 0], x[..., 1], x[..., 2]
-    mx, mn = x.max(-1), x.min(-1)
-    delta = mx - mn
+def planes(rgb: np.ndarray) -> np.ndarray:
+    """Channel-planar contiguous copy ``[3, ...]`` uint8 of ``[..., 3]`` RGB (fast per-channel maths)."""
+    return np.ascontiguousarray(np.moveaxis(rgb, -1, 0))
+
+
+def _hue(r: np.ndarray, g: np.ndarray, b: np.ndarray, mx: np.ndarray, delta: np.ndarray) -> np.ndarray:
     safe = np.where(delta > 0, delta, 1.0)
     hue = np.where(mx == r, ((g - b) / safe) % 6.0, np.where(mx == g, (b - r) / safe + 2.0, (r - g) / safe + 4.0))
-    hue = np.where(delta > 0, hue * 60.0, 0.0)
-    sat = np.where(mx > 0, delta / np.maximum(mx, 1e-6), 0.0)
-    return hue, sat, mx
+    return np.where(delta > 0, hue * 60.0, 0.0)
+
+
+def _sat_val(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Saturation, value and value - min (float32, 0..1) from planar uint8 ``[3, ...]``."""
+    mx8 = np.maximum(np.maximum(p[0], p[1]), p[2])
+    mn8 = np.minimum(np.minimum(p[0], p[1]), p[2])
+    mx = mx8.astype(np.float32) / np.float32(255.0)
+    delta = mx - mn8.astype(np.float32) / np.float32(255.0)
+    sat = np.where(mx > 0, delta / np.maximum(mx, np.float32(1e-6)), np.float32(0.0))
+    return sat, mx, delta
+
+
+def hue_saturation_value(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """HSV of ``[..., 3]`` uint8 RGB: hue in degrees [0, 360), saturation and value in [0, 1]."""
+    p = planes(rgb)
+    sat, mx, delta = _sat_val(p)
+    r, g, b = (c.astype(np.float32) / np.float32(255.0) for c in p)
+    return _hue(r, g, b, mx, delta), sat, mx
+
+
+def _pen_ink(p: np.ndarray, sat: np.ndarray, val: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    """Ink pixels: saturated with a non-H&E hue, or near black (hue computed only where needed)."""
+    strong = (sat > 0.35) & (val > 0.1)
+    ink = val < 0.12
+    if strong.any():
+        r, g, b = (c[strong].astype(np.float32) / np.float32(255.0) for c in p)
+        hue = _hue(r, g, b, val[strong], delta[strong])
+        ink[strong] |= ~((hue >= 250.0) | (hue <= 30.0))
+    return ink
+
+
+def gray_planes(p: np.ndarray) -> np.ndarray:
+    """Luma ``0.299 R + 0.587 G + 0.114 B`` (float32, 0..255) of planar uint8 ``[3, ...]``."""
+    g = p[0].astype(np.float32) * np.float32(0.299)
+    g += p[1].astype(np.float32) * np.float32(0.587)
+    g += p[2].astype(np.float32) * np.float32(0.114)
+    return g
 
 
 def laplacian_variance(gray: np.ndarray) -> np.ndarray:
@@ -65,15 +100,12 @@ def tile_quality(tiles: np.ndarray, config: QualityConfig | None = None) -> dict
     """
     config = config or QualityConfig()
     s = config.stride
-    sub = tiles[:, ::s, ::s]
-    hue, sat, val = hue_saturation_value(sub)
+    p = planes(tiles[:, ::s, ::s])
     n = len(tiles)
+    sat, val, delta = _sat_val(p)
     background = ((sat < 0.08) & (val > 0.85)).reshape(n, -1).mean(1)
-    he_hue = (hue >= 250.0) | (hue <= 30.0)
-    ink = ((sat > 0.35) & ~he_hue & (val > 0.1)) | (val < 0.12)
-    pen = ink.reshape(n, -1).mean(1)
-    gray = sub.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    sharp = laplacian_variance(gray)
+    pen = _pen_ink(p, sat, val, delta).reshape(n, -1).mean(1)
+    sharp = laplacian_variance(gray_planes(p))
     return {
         "background_frac": background,
         "sharpness": sharp,

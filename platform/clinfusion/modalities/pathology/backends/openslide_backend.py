@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 from pathlib import Path
 from typing import Any
 
@@ -65,16 +66,34 @@ class OpenSlideBackend(SlideBackend):
         import openslide
 
         try:
-            rgba = np.asarray(self._slide.read_region((int(location[0]), int(location[1])), level, size))
+            rgba = self._read_rgba(int(location[0]), int(location[1]), int(level), (int(size[0]), int(size[1])))
         except openslide.OpenSlideError as err:
             raise IngestError(f"tile read failed at {location} level {level}: {err}", file=self.path, field="pixels") from None
         # Transparent (outside the scanned area) pixels render as white, as on a glass slide.
-        rgb = rgba[..., :3]
         transparent = rgba[..., 3] == 0
+        rgb = np.array(rgba[..., :3])  # contiguous copy, so later batch stacking is a plain memcpy
         if transparent.any():
-            rgb = rgb.copy()
             rgb[transparent] = 255
         return rgb
+
+    def _read_rgba(self, x: int, y: int, level: int, size: tuple[int, int]) -> np.ndarray:
+        """``[h, w, 4]`` uint8 RGBA straight into a numpy buffer (no PIL image round trip).
+
+        Same C calls as ``OpenSlide.read_region`` (read, then OpenSlide's own premultiplied
+        ARGB -> RGBA conversion), minus the PIL image and its byte copies; falls back to the
+        public API if openslide-python's internals differ.
+        """
+        from openslide import lowlevel
+
+        w, h = size
+        low_read, convert = getattr(lowlevel, "_read_region", None), getattr(lowlevel, "_convert", None)
+        handle = getattr(self._slide, "_osr", None)
+        if low_read is None or convert is None or handle is None or w <= 0 or h <= 0:
+            return np.asarray(self._slide.read_region((x, y), level, size))
+        buf = np.empty((h, w), np.uint32)
+        low_read(handle, buf.ctypes.data_as(ctypes.POINTER(ctypes.c_uint32)), x, y, level, w, h)
+        convert.argb2rgba(buf)
+        return buf.view(np.uint8).reshape(h, w, 4)
 
     def close(self) -> None:
         self._slide.close()
