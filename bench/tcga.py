@@ -33,11 +33,11 @@ README_MEANS = {  # ../shared/data/README.md, MCAT authors' 5-fold means
     "luad": {"snn": 0.539, "amil": 0.559, "mcat": 0.620},
 }
 MODELS = ("fusion", "unimodal_genomics", "clinical_cox", "coxnet", "rsf")
-BENCH_CONFIG = {  # small: a few hundred patients per cohort, 2 shared CPU cores; wide path = clinical + pooled tokens
+BENCH_CONFIG = {  # small; wide path = clinical + pooled tokens, started at a penalised Cox fitted on the inner-train part
     "baselines": ["clinical_cox", "coxnet", "rsf", "unimodal"],
     "unimodal": ["genomics"],
     "bootstrap": 0,
-    "model": {"hidden": 16, "dropout": 0.1, "wide_tokens": True},
+    "model": {"hidden": 16, "dropout": 0.1, "wide_tokens": True, "wide_init": "cox"},
     "optim": {"epochs": 40, "patience": 8, "lr": 0.005, "weight_decay": 0.01},
     # inner-fold choice (training fold only): wide & deep / wide path only / harder regularisation
     "select": [{}, {"model": {"deep": False}}, {"optim": {"weight_decay": 0.1}, "model": {"dropout": 0.3}}],
@@ -115,7 +115,9 @@ def run_cohort(cohort: str, work: Path, config: Path, env: dict[str, str], fresh
     _cli("train", "-w", str(ws), "-c", str(config), "--json", str(out), "--no-mlflow", env=env)
     timings["train_cv"] = round(time.perf_counter() - t0, 1)
     result = json.loads(out.read_text())
-    return {**compare(cohort, result, pub), "splits": result["splits"], "seconds": timings}
+    return {**compare(cohort, result, pub), "splits": result["splits"], "seconds": timings,
+            "robustness": result.get("robustness"), "contributions": result.get("contributions"),
+            "config": yaml.safe_load(config.read_text())}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,7 +39,7 @@ def run(out: Path, n_patients: int = 120, seed: int = 0, folds: int = 5) -> int:
     if not report.ok:
         return 1
     console.print(f"[bold]3. ingest[/] -> {ws} (demo key generated under {ws}/.secrets if none is configured)")
-    result = ingest(cohort, ws, demo=True)
+    result = ingest(cohort, ws, demo=True, workers=2)
     console.print(f"   {result.processed} item(s) read, {result.reused} unchanged, {result.n_quarantined} quarantined")
     print_frame(result.summary, title="catalog summary")
     console.print("[bold]4. featurize[/]: tokens per (patient, modality), cached by content hash")
@@ -52,9 +52,9 @@ def run(out: Path, n_patients: int = 120, seed: int = 0, folds: int = 5) -> int:
     if rc != 0:
         return rc
     console.print(
-        f"\nResults: {results}\n"
-        f"MLflow:  .venv/bin/mlflow ui --backend-store-uri sqlite:///{(ws / 'mlflow.db').resolve()} --port 5000\n"
-        f"Explore: clinfusion catalog {ws}; clinfusion export {ws} --modality ecg --out ecg.csv"
+        f"\nResults: {results} (the MLflow command above opens the run; use .venv/bin/mlflow)\n"
+        f"Explore: clinfusion catalog {ws}; clinfusion export {ws} --modality ecg --out ecg.csv\n"
+        "Review:  make app   (starts the clinician app on http://127.0.0.1:8501; login demo / demo-review)"
     )
     return 0
 

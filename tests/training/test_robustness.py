@@ -99,3 +99,21 @@ def test_wide_tokens_path_roundtrips_and_flat_scaler_width_is_fixed():
     again = rebuild(fit.spec(), fit.model.state_dict())
     te = data.patient_ids[20:]
     assert np.allclose(predict_fusion(fit, data, te)["risk"], predict_fusion(again, data, te)["risk"], atol=1e-6)
+
+
+def test_wide_path_warm_start_equals_the_penalised_cox():
+    from clinfusion.models.baselines import PenalizedCox
+    from clinfusion.training.trainer import _bundles, _warm_start_wide
+
+    c = make_token_cohort(40, ("genomics",), signal=2.0, seed=6)
+    data = cohort_from_frames(c.clinical, c.tokens)
+    cfg = load_train_config({"model": {"hidden": 8, "wide_tokens": True, "wide_init": "cox"}, "optim": {"epochs": 1}})
+    fit = train_fusion(data, data.patient_ids[:30], cfg)
+    ids = data.patient_ids[:25]
+    _warm_start_wide(fit, data, ids)
+    ix = data.index(ids)
+    x = fit.wide_matrix(_bundles(data, ids, fit.modalities), data.covariates.iloc[ix])
+    ref = PenalizedCox(0.1).fit(x, data.time[ix], data.event[ix])
+    w = fit.model.heads.cox_wide.weight.detach().numpy()[0]
+    assert np.allclose(w[ref.keep], ref.model.params_.to_numpy(), atol=1e-5)
+    assert np.allclose(w[~ref.keep], 0.0)

@@ -27,6 +27,9 @@ class FusionConfig(BaseModel):
         wide_tokens: the wide path also reads each modality's mean- and max-pooled tokens
             (standardised on the training fold, a missing modality flagged), a linear Cox on the
             same features as the CoxNet baseline, next to the deep path.
+        wide_init: ``cox`` starts the wide path at a penalised linear Cox (lifelines, ``wide_penalizer``)
+            fitted on the inner-training part, so the deep path learns a residual on a converged
+            linear model (a few full-batch Adam steps from zero leave it far from its optimum).
         deep: use the fused embedding in the heads; ``False`` leaves only the wide (linear)
             path, so inner-fold selection can switch the deep path off where it does not help.
         deep_init_zero: start the deep heads at zero, so training starts from the linear model
@@ -50,6 +53,8 @@ class FusionConfig(BaseModel):
     wide: bool = True
     deep: bool = True
     wide_tokens: bool = False
+    wide_init: Literal["zero", "cox"] = "zero"
+    wide_penalizer: float = Field(0.1, gt=0)
     deep_init_zero: bool = True
     modality_dropout: float = Field(0.1, ge=0.0, lt=1.0)
     dropout_pattern: Literal["none", "random", "single", "informative"] = "random"

@@ -204,8 +204,32 @@ def train_fusion(data: CohortData, train_ids: Sequence[str], config: TrainConfig
     torch.manual_seed(config.seed)
     fit.model = _new_model(dims, fit.n_wide, n_classes, config)
     inner_train, inner_val = _inner_split(data, train_ids, config.optim.inner_val_fraction, config.seed)
+    if config.model.wide_init == "cox" and fit.model.heads.cox_wide is not None:
+        _warm_start_wide(fit, data, inner_train)
     _fit_loop(fit, _graphs(fit, data, inner_train), _graphs(fit, data, inner_val))
     return fit
+
+
+def _warm_start_wide(fit: FittedFusion, data: CohortData, ids: Sequence[str]) -> None:
+    """Set the wide Cox and hazard weights to a penalised linear Cox fitted on ``ids`` (zeros kept
+    when lifelines does not converge)."""
+    import torch
+    from lifelines.exceptions import ConvergenceError
+
+    from clinfusion.models.baselines import PenalizedCox
+
+    ix = data.index(ids)
+    x = fit.wide_matrix(_bundles(data, ids, fit.modalities), data.covariates.iloc[ix])
+    try:
+        cox = PenalizedCox(fit.config.model.wide_penalizer).fit(x, data.time[ix], data.event[ix])
+    except ConvergenceError:
+        return
+    beta = np.zeros(x.shape[1], dtype=np.float32)
+    beta[cox.keep] = cox.model.params_.to_numpy()
+    heads = fit.model.heads
+    with torch.no_grad():
+        heads.cox_wide.weight.copy_(torch.from_numpy(beta)[None])
+        heads.hazard_wide.weight.copy_(torch.from_numpy(beta)[None])
 
 
 def _select(data: CohortData, train_ids: Sequence[str], config: TrainConfig, modalities: Sequence[str] | None,

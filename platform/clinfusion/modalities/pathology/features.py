@@ -68,7 +68,7 @@ class HandcraftedEncoder(_TileEncoder):
     """Handcrafted H&E tile features (computed during ingest; see handcrafted.py). No weights."""
 
     name = "handcrafted"
-    version = "1"
+    version = "2"
     Config = HandcraftedConfig
 
     def slide_features(self, row: Any, artifacts: dict[str, Any], ws: Workspace) -> tuple[np.ndarray, list[str] | None]:

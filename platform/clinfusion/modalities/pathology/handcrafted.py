@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+FEATURE_STRIDE = 2  # features are computed on every 2nd pixel (see handcrafted_features)
 H_NUCLEUS = 0.12  # OD of haematoxylin above which a pixel is nucleus-like (H&E at 0.5 um/px)
 STAT_NAMES = ["h_mean", "h_std", "h_p90", "e_mean", "e_std", "e_p90", "d_mean"]
 NUCLEI_NAMES = ["nuclei_frac", "nuclei_per_10k_px", "nuclei_h_mean"]
@@ -40,19 +41,27 @@ _OD_LUT = (-np.log((np.arange(256, dtype=np.float32) + 1.0) / 256.0)).astype(np.
 def stain_features(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """H/E/D statistics ``[N, 7]`` and the H channel ``[N, H, W]`` of planar tiles ``[3, N, H, W]`` uint8."""
     n = p.shape[1]
-    od = [_OD_LUT[c] for c in p]
-    m = _hed_from_rgb()
-    hed = []
-    for k in range(3):
-        x = od[0] * m[0, k]
-        x += od[1] * m[1, k]
-        x += od[2] * m[2, k]
-        hed.append(np.maximum(x, np.float32(0.0), out=x).reshape(n, -1))
-    mean = [x.mean(1) for x in hed]
-    std = [x.std(1) for x in hed]
-    p90 = np.percentile(np.stack(hed[:2]), 90, axis=2)
+    od = _OD_LUT[p.reshape(3, -1)]  # [3, N*P]
+    hed = (_hed_from_rgb().T @ od).reshape(3, n, -1)  # one BLAS call for all pixels
+    np.maximum(hed, np.float32(0.0), out=hed)
+    size = hed.shape[-1]
+    mean = hed.sum(-1, dtype=np.float64) / size
+    sq = np.einsum("knp,knp->kn", hed, hed, dtype=np.float64) / size
+    std = np.sqrt(np.maximum(sq - mean**2, 0.0))
+    p90 = _percentile_last(hed[:2], 90.0)
     stats = np.stack([mean[0], std[0], p90[0], mean[1], std[1], p90[1], mean[2]], axis=1)
     return stats, hed[0].reshape(n, *p.shape[2:])
+
+
+def _percentile_last(x: np.ndarray, q: float) -> np.ndarray:
+    """``np.percentile(x, q, axis=-1)`` (linear interpolation) with one partition instead of a sort."""
+    size = x.shape[-1]
+    pos = q / 100.0 * (size - 1)
+    k = int(np.floor(pos))
+    part = np.partition(x, k, axis=-1)
+    lo = part[..., k].astype(np.float64)
+    hi = part[..., k + 1:].min(-1).astype(np.float64) if k + 1 < size else lo
+    return lo + (hi - lo) * (pos - k)
 
 
 def nuclei_features(h: np.ndarray) -> np.ndarray:
@@ -117,7 +126,7 @@ def texture_features(p: np.ndarray) -> np.ndarray:
     return np.concatenate([hist, grad[:, None], np.log1p(lap)[:, None]], axis=1)
 
 
-def handcrafted_features(tiles: np.ndarray, stride: int = 2) -> np.ndarray:
+def handcrafted_features(tiles: np.ndarray, stride: int = FEATURE_STRIDE) -> np.ndarray:
     """All handcrafted features of a tile batch.
 
     Args:
@@ -132,7 +141,13 @@ def handcrafted_features(tiles: np.ndarray, stride: int = 2) -> np.ndarray:
 
     if len(tiles) == 0:
         return np.zeros((0, len(FEATURE_NAMES)), np.float32)
-    p = planes(tiles[:, ::stride, ::stride])  # [3, N, h, w]: every channel contiguous
+    return features_from_planes(planes(tiles[:, ::stride, ::stride]))  # [3, N, h, w]: channels contiguous
+
+
+def features_from_planes(p: np.ndarray) -> np.ndarray:
+    """:func:`handcrafted_features` of tiles already subsampled and made planar ``[3, N, h, w]`` uint8."""
+    if p.shape[1] == 0:
+        return np.zeros((0, len(FEATURE_NAMES)), np.float32)
     stats, h = stain_features(p)
     out = np.concatenate([stats, nuclei_features(h), colour_moments(p), texture_features(p)], axis=1)
     return out.astype(np.float32)

@@ -5,6 +5,7 @@ Shared by the ingest reader and the benchmark, so both measure the same work.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,7 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from clinfusion.errors import IngestError
 from clinfusion.modalities.pathology.backends import BACKENDS
 from clinfusion.modalities.pathology.backends.base import SlideBackend
-from clinfusion.modalities.pathology.quality import REASONS, QualityConfig, drop_reason, tile_quality
+from clinfusion.modalities.pathology.handcrafted import FEATURE_STRIDE, features_from_planes
+from clinfusion.modalities.pathology.quality import (
+    REASONS,
+    QualityConfig,
+    drop_reason,
+    planes,
+    quality_from_planes,
+)
 from clinfusion.modalities.pathology.tiling import (
     GridPlan,
     TilingConfig,
@@ -69,6 +77,8 @@ class SlideTiles:
         features: ``[kept, D]`` float32 tile features of the kept tiles (row order of
             ``tiles[tiles.kept]``), or ``None``.
         grid_tiles: tiles in the full grid (before the tissue filter).
+        seconds: wall time of the per-slide part (``fixed``: thumbnail, tissue mask, grid) and of
+            the per-tile part (``tiles``: reads, quality checks, features).
     """
 
     mpp: tuple[float, float]
@@ -81,6 +91,7 @@ class SlideTiles:
     features: np.ndarray | None
     grid_tiles: int
     stats: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def slide_mpp(slide: SlideBackend, override: float | None) -> tuple[tuple[float, float], str]:
@@ -106,6 +117,7 @@ def process_slide(slide: SlideBackend, options: PathologyOptions) -> SlideTiles:
     Raises:
         IngestError: unknown mpp, too coarse a slide, or no tile survives the checks.
     """
+    t0 = time.perf_counter()
     mpp, source = slide_mpp(slide, options.mpp_override)
     plan = plan_grid(slide, mpp[0], options.tiling)
     thumb, thumb_ds = slide.thumbnail(options.tissue.thumbnail_px)
@@ -118,14 +130,19 @@ def process_slide(slide: SlideBackend, options: PathologyOptions) -> SlideTiles:
     reasons = np.full(len(cand), "", dtype=object)
     feats: list[np.ndarray] = []
     fit = _stain_fit(thumb, mask) if options.stain_normalize and options.features else None
+    t1 = time.perf_counter()
+    # Without stain normalisation, quality checks and features share one subsampled planar copy.
+    shared = options.features and fit is None and options.quality.stride == FEATURE_STRIDE
     for idx, batch in iter_tile_batches(slide, tiles["x"].to_numpy(), tiles["y"].to_numpy(), plan, options.tiling.batch):
-        q = tile_quality(batch, options.quality)
+        p = planes(batch[:, ::options.quality.stride, ::options.quality.stride])
+        q = quality_from_planes(p, options.quality)
         for k in stats:
             stats[k][idx] = q[k]
         reasons[idx] = drop_reason(q)
-        kept = batch[reasons[idx] == ""]
-        if options.features and len(kept):
-            feats.append(_features(kept, fit))
+        keep = reasons[idx] == ""
+        if options.features and keep.any():
+            feats.append(features_from_planes(p[:, keep]) if shared else _features(batch[keep], fit))
+    seconds = {"fixed": t1 - t0, "tiles": time.perf_counter() - t1}
     for k, v in stats.items():
         tiles[k] = v
     tiles["reason"] = reasons.astype(str)
@@ -138,7 +155,7 @@ def process_slide(slide: SlideBackend, options: PathologyOptions) -> SlideTiles:
     features = np.concatenate(feats) if options.features else None
     counts = {"grid": int(len(xs)), "no_tissue": int(len(xs) - len(cand)), "kept": int(tiles["kept"].sum())}
     counts.update({f"dropped_{r}": int((tiles["reason"] == r).sum()) for r in REASONS})
-    return SlideTiles(mpp, source, thumb, thumb_ds, mask, plan, tiles, features, len(xs), counts)
+    return SlideTiles(mpp, source, thumb, thumb_ds, mask, plan, tiles, features, len(xs), counts, seconds)
 
 
 def _stain_fit(thumb: np.ndarray, mask: np.ndarray):

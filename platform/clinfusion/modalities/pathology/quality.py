@@ -100,8 +100,16 @@ def tile_quality(tiles: np.ndarray, config: QualityConfig | None = None) -> dict
     """
     config = config or QualityConfig()
     s = config.stride
-    p = planes(tiles[:, ::s, ::s])
-    n = len(tiles)
+    return quality_from_planes(planes(tiles[:, ::s, ::s]), config)
+
+
+def quality_from_planes(p: np.ndarray, config: QualityConfig) -> dict[str, np.ndarray]:
+    """:func:`tile_quality` of tiles already subsampled by ``config.stride`` and made planar.
+
+    Shapes:
+        p: ``[3, N, h, w]`` uint8 (see :func:`planes`).
+    """
+    n = p.shape[1]
     sat, val, delta = _sat_val(p)
     background = ((sat < 0.08) & (val > 0.85)).reshape(n, -1).mean(1)
     pen = _pen_ink(p, sat, val, delta).reshape(n, -1).mean(1)

@@ -51,7 +51,7 @@ class PathologyReader(Reader):
     """Whole-slide images (SVS, NDPI, MRXS, SCN, tiled TIFF via OpenSlide; DICOM-WSI via pydicom)."""
 
     modality = "pathology"
-    version = "1"
+    version = "2"
     Options = PathologyOptions
 
     def group(self, files: list[DiscoveredFile]) -> list[list[DiscoveredFile]]:

@@ -33,8 +33,9 @@ class TissueConfig(BaseModel):
 
 def saturation(rgb: np.ndarray) -> np.ndarray:
     """HSV saturation in [0, 1] of ``[..., 3]`` uint8 RGB."""
-    x = rgb.astype(np.float32)
-    mx, mn = x.max(-1), x.min(-1)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    mx = np.maximum(np.maximum(r, g), b).astype(np.float32)
+    mn = np.minimum(np.minimum(r, g), b).astype(np.float32)
     return np.where(mx > 0, (mx - mn) / np.maximum(mx, 1.0), 0.0)
 
 
@@ -59,21 +60,65 @@ def tissue_mask(rgb: np.ndarray, um_per_px: float, config: TissueConfig | None =
 
     config = config or TissueConfig()
     sat = saturation(rgb)
-    od = optical_density(rgb).mean(-1)
+    lut = optical_density(np.arange(256, dtype=np.uint8))  # OD is per channel: a 256-entry table
+    od = (lut[rgb[..., 0]] + lut[rgb[..., 1]] + lut[rgb[..., 2]]) / np.float32(3.0)
     try:
         thr = threshold_otsu(sat) if sat.max() > sat.min() else 1.0
     except ValueError:
         thr = 1.0
     mask = (sat > max(thr, config.min_saturation)) & (od > config.min_od)
-    mask = ndimage.binary_opening(mask, structure=np.ones((3, 3)))
-    mask = ndimage.binary_closing(mask, structure=np.ones((5, 5)))
-    mask = ndimage.binary_fill_holes(mask)
+    mask = _dilate(_erode(mask, 3), 3)  # opening, 3x3
+    mask = _erode(_dilate(mask, 5), 5)  # closing, 5x5
+    mask = _fill_holes(mask)
     labels, n = ndimage.label(mask)
     if n:
         areas = np.bincount(labels.ravel())[1:] * um_per_px**2
         keep = np.concatenate([[False], areas >= config.min_region_um2])
         mask = keep[labels]
     return mask
+
+
+def _box(mask: np.ndarray, size: int, erode: bool) -> np.ndarray:
+    """Binary erosion/dilation by a ``size`` x ``size`` square, separably with shifted slices.
+
+    Same result as ``scipy.ndimage.binary_erosion/dilation`` with ``np.ones((size, size))`` and
+    the default border (outside = False), at a fraction of the cost.
+    """
+    r = size // 2
+    op = np.logical_and if erode else np.logical_or
+    out = mask
+    for axis in (0, 1):
+        pad = [(0, 0), (0, 0)]
+        pad[axis] = (r, r)
+        padded = np.pad(out, pad, constant_values=False)
+        n = out.shape[axis]
+        acc = padded.take(np.arange(0, n), axis=axis)
+        for k in range(1, size):
+            acc = op(acc, padded.take(np.arange(k, k + n), axis=axis))
+        out = acc
+    return out
+
+
+def _erode(mask: np.ndarray, size: int) -> np.ndarray:
+    return _box(mask, size, erode=True)
+
+
+def _dilate(mask: np.ndarray, size: int) -> np.ndarray:
+    return _box(mask, size, erode=False)
+
+
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    """``scipy.ndimage.binary_fill_holes``: background regions not touching the border become True."""
+    from scipy import ndimage
+
+    labels, n = ndimage.label(~mask)
+    if not n:
+        return mask
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    outside = np.zeros(n + 1, bool)
+    outside[border] = True
+    outside[0] = False
+    return mask | ~outside[labels] & (labels > 0)
 
 
 def tile_tissue_fraction(mask: np.ndarray, xs: np.ndarray, ys: np.ndarray, tile_l0: float, downsample: float) -> np.ndarray:
