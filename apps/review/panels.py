@@ -87,12 +87,23 @@ def prediction(ws: Workspace, pid: str):
     if preds is None or pid not in preds.table.index:
         st.info(why or "the model produced no prediction for this patient")
         return None
-    st.caption(f"model: {preds.model_version}")
+    st.caption(f"model: {preds.model_version}; MLflow run {preds.run_id[:8]}")
     a, b = st.columns(2)
     a.metric("risk percentile in the cohort", f"{preds.percentile(pid):.0f}")
     a.metric("risk group", preds.risk_group().loc[pid])
-    a.dataframe(preds.diagnosis(pid).rename("probability").to_frame())
-    b.line_chart(preds.survival_curve(pid).reset_index(drop=True).rename("survival probability"))
+    diagnosis = preds.diagnosis(pid)
+    if diagnosis.empty:
+        a.caption("diagnosis probabilities: this model has no diagnosis head")
+    else:
+        a.dataframe(diagnosis.rename("probability").to_frame())
+    b.image(ui.survival_png(str(ws.root), pid, preds.run_id), caption="survival curve; band: lowest to highest curve of the "
+            "cross-validation fold models (model uncertainty from the training data)")
+    c, d = st.columns(2)
+    c.markdown("**per-modality contributions** (out-of-fold)")
+    c.dataframe(preds.contributions(pid), width="stretch")
+    c.caption("delta_risk: risk with all modalities minus risk with that modality removed; attention: [CLS] attention share")
+    d.markdown("**similar patients** (cohort similarity graph of fused embeddings)")
+    d.dataframe(preds.similar(pid), hide_index=True, width="stretch")
     return preds
 
 

@@ -98,11 +98,22 @@ def genomics(root: str):
     return views.genomics_scores(Workspace(Path(root)))
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, ttl=120)
 def predictions(root: str):
     from clinfusion.review.predictions import load_predictions
 
     return load_predictions(root)
+
+
+@st.cache_data(show_spinner=False)
+def survival_png(root: str, pid: str, run_id: str) -> bytes:
+    """The patient's survival curve with its fold band as PNG (see clinfusion.review.plots)."""
+    from clinfusion.review import plots
+
+    preds, _ = predictions(root)
+    if preds is None or preds.run_id != run_id:
+        raise RuntimeError(f"the predictions of run {run_id} are no longer the newest; reload the page")
+    return png(plots.survival_band_figure(preds.survival_band(pid)))
 
 
 def png(fig) -> bytes:

@@ -43,6 +43,7 @@ def test_train_cli_writes_results_and_a_reloadable_mlflow_model(tmp_path):
         "m = mlflow.pyfunc.load_model(sys.argv[2])\n"
         "inp = pd.read_json(download_artifacts(run_id=sys.argv[3], artifact_path='inputs.json'), orient='split')\n"
         "ref = pd.read_csv(download_artifacts(run_id=sys.argv[3], artifact_path='predictions.csv'))\n"
+        "assert ref.pop('patient_id').notna().all()\n"
         "got = m.predict(inp)\n"
         "assert list(got.columns) == list(ref.columns), (got.columns, ref.columns)\n"
         "print(float((got - ref).abs().to_numpy().max()))\n"

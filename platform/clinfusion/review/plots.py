@@ -161,3 +161,21 @@ def report_html(record: dict[str, Any]) -> tuple[str, pd.DataFrame]:
         body = " ".join(highlight_sentence(s, by_sentence.get(i, [])) for i, s in enumerate(sents))
         parts.append(f"<p><b>{html.escape(sec.get('name', ''))}</b><br>{body}</p>")
     return "".join(parts), pd.DataFrame(rows, columns=["section", "finding", "assertion", "sentence"])
+
+
+def survival_band_figure(band: pd.DataFrame, title: str = ""):
+    """The patient's survival curve (step at the end of each time bin) with the fold-model band.
+
+    Args:
+        band: columns ``survival``, ``lower``, ``upper``, one row per discrete time bin.
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 3))
+    x = np.arange(len(band) + 1)
+    step = {c: np.r_[1.0, band[c].to_numpy(float)] for c in ("survival", "lower", "upper")}
+    ax.fill_between(x, step["lower"], step["upper"], step="post", alpha=0.3, label="range of the CV fold models")
+    ax.step(x, step["survival"], where="post", label="final model")
+    ax.set(xlabel="end of time bin", ylabel="survival probability", ylim=(0, 1.02), title=title)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

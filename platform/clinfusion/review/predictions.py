@@ -1,9 +1,10 @@
 """The fusion model's predictions for the patients of a workspace, from ``clinfusion train``'s MLflow run.
 
-``clinfusion train`` logs ``predictions.csv`` (``risk``, ``surv_<k>``, ``p_<class>``) as an
-artifact of its run. The panel needs to know which row is which patient, so it uses the newest
-run whose ``predictions.csv`` has a ``patient_id`` column; :func:`load_predictions` says why when
-there is none.
+``clinfusion train`` logs, per run, ``predictions.csv`` (``patient_id``, ``risk``, ``surv_<k>``
+and ``p_<class>`` with a diagnosis head) of the final model, ``fold_survival.csv`` (each CV
+fold's model on every patient), ``contributions.csv`` (out-of-fold per-modality contributions)
+and ``embeddings.csv`` (fused embeddings). The app uses the newest run whose ``predictions.csv``
+has a ``patient_id`` column; :func:`load_predictions` says why when there is none.
 """
 
 from __future__ import annotations
@@ -17,13 +18,21 @@ import pandas as pd
 from clinfusion.review import experiments
 
 
+def _surv_cols(frame: pd.DataFrame) -> list[str]:
+    return sorted((c for c in frame.columns if c.startswith("surv_")), key=lambda c: int(c.split("_")[1]))
+
+
 @dataclass(frozen=True)
 class Predictions:
-    """Predictions of one run: ``table`` indexed by pseudonym, the run id and the model version label."""
+    """Predictions of one run: ``table`` indexed by pseudonym, the run id, the model version label and
+    the run's optional per-patient tables (None when the run did not log them)."""
 
     table: pd.DataFrame
     run_id: str
     model_version: str
+    fold_survival: pd.DataFrame | None = None
+    contributions_table: pd.DataFrame | None = None
+    embeddings: pd.DataFrame | None = None
 
     def risk_group(self) -> pd.Series:
         """``high`` / ``low`` predicted risk (above / at or below the cohort median risk)."""
@@ -37,13 +46,62 @@ class Predictions:
 
     def survival_curve(self, pid: str) -> pd.Series:
         """Survival probability at the end of each discrete time bin (``surv_<k>`` columns)."""
-        cols = sorted((c for c in self.table.columns if c.startswith("surv_")), key=lambda c: int(c.split("_")[1]))
-        return self.table.loc[pid, cols].astype(float)
+        return self.table.loc[pid, _surv_cols(self.table)].astype(float)
+
+    def survival_band(self, pid: str) -> pd.DataFrame:
+        """The final model's survival curve with the lowest and highest curve of the CV fold models
+        (columns ``survival``, ``lower``, ``upper``; one row per time bin). Without fold curves the
+        band collapses onto the curve."""
+        curve = self.survival_curve(pid).to_numpy()
+        out = pd.DataFrame({"survival": curve, "lower": curve, "upper": curve})
+        if self.fold_survival is not None:
+            folds = self.fold_survival[self.fold_survival["patient_id"] == pid]
+            if len(folds):
+                vals = folds[_surv_cols(folds)].to_numpy(float)
+                out["lower"], out["upper"] = vals.min(0), vals.max(0)
+        return out
 
     def diagnosis(self, pid: str) -> pd.Series:
         """Diagnosis probabilities (``p_<class>`` columns), highest first; empty without a diagnosis head."""
         cols = [c for c in self.table.columns if c.startswith("p_")]
         return self.table.loc[pid, cols].astype(float).rename(lambda c: c[2:]).sort_values(ascending=False)
+
+    def contributions(self, pid: str) -> pd.DataFrame:
+        """Per modality: ``delta_risk`` (risk with all modalities minus risk without this one, out-of-fold)
+        and ``attention`` ([CLS] attention share); empty when the run logged none for this patient."""
+        c = self.contributions_table
+        if c is None or pid not in set(c["patient_id"]):
+            return pd.DataFrame(columns=["delta_risk", "attention"])
+        row = c[c["patient_id"] == pid].iloc[0]
+        mods = [k[len("delta_"):] for k in c.columns if k.startswith("delta_")]
+        out = pd.DataFrame({"delta_risk": [row[f"delta_{m}"] for m in mods],
+                            "attention": [row.get(f"attention_{m}", np.nan) for m in mods]}, index=mods)
+        return out.dropna(how="all").sort_values("delta_risk", key=abs, ascending=False)
+
+    def similar(self, pid: str, k: int = 5) -> pd.DataFrame:
+        """The ``k`` most similar patients in the cohort similarity graph (cosine k-NN of the fused
+        embeddings, :func:`clinfusion.graph.cohort_similarity_graph`) with their predicted risk."""
+        from clinfusion.graph import cohort_similarity_graph
+
+        if self.embeddings is None or pid not in set(self.embeddings["patient_id"]):
+            return pd.DataFrame(columns=["patient_id", "similarity", "risk percentile"])
+        emb = self.embeddings[[c for c in self.embeddings.columns if c.startswith("emb_")]].to_numpy(float)
+        graph = cohort_similarity_graph(emb, self.embeddings["patient_id"].tolist(), k=k)
+        rows = [(p, round(w, 3), self.percentile(p) if p in self.table.index else np.nan) for p, w in graph.neighbours(pid)]
+        return pd.DataFrame(rows, columns=["patient_id", "similarity", "risk percentile"])
+
+
+def _optional(run, name: str) -> pd.DataFrame | None:
+    path = experiments.artifact_file(run["artifact_uri"], name)
+    return pd.read_csv(path) if path.exists() else None
+
+
+def _version_label(versions: pd.DataFrame, run_id: str) -> str:
+    mv = versions[versions["run_id"] == run_id] if len(versions) else versions
+    if not len(mv):
+        return f"run {run_id[:8]} (not registered)"
+    v = mv.iloc[0]
+    return f"{v['name']} v{v['version']} " + (f"(alias: {v['aliases']})" if v["aliases"] else "(no registry alias)")
 
 
 def load_predictions(ws_root: str | Path) -> tuple[Predictions | None, str]:
@@ -58,15 +116,11 @@ def load_predictions(ws_root: str | Path) -> tuple[Predictions | None, str]:
         return None, "no model has been trained for this workspace: run `clinfusion train --workspace WS`"
     versions = experiments.list_versions(ws_root)
     for _, run in runs.iterrows():
-        path = experiments.artifact_file(run["artifact_uri"], "predictions.csv")
-        if not path.exists():
+        table = _optional(run, "predictions.csv")
+        if table is None or "patient_id" not in table.columns or "risk" not in table.columns:
             continue
-        table = pd.read_csv(path)
-        if "patient_id" not in table.columns or "risk" not in table.columns:
-            continue
-        mv = versions[versions["run_id"] == run["run_id"]] if len(versions) else versions
-        label = (f"{mv.iloc[0]['name']} v{mv.iloc[0]['version']}" + (f" ({mv.iloc[0]['aliases']})" if mv.iloc[0]["aliases"] else "")
-                 if len(mv) else f"run {run['run_id'][:8]}")
-        return Predictions(table.set_index("patient_id"), str(run["run_id"]), label), ""
-    return None, (f"{len(runs)} MLflow run(s) found, but no run's predictions.csv has a patient_id column, so "
-                  "predictions cannot be matched to patients")
+        return Predictions(table.set_index("patient_id"), str(run["run_id"]), _version_label(versions, run["run_id"]),
+                           _optional(run, "fold_survival.csv"), _optional(run, "contributions.csv"),
+                           _optional(run, "embeddings.csv")), ""
+    return None, (f"{len(runs)} MLflow run(s) found, but no run's predictions.csv has a patient_id column "
+                  "(trained before it was added): run `clinfusion train --workspace WS` again")

@@ -114,12 +114,17 @@ def _log(ws, data, config, result, run, final, uri, version, tables) -> dict[str
     from clinfusion.tracking.bundle import bundle_to_json
     from clinfusion.tracking.pyfunc import predictions_frame
     from clinfusion.tracking.run import log_training
+    from clinfusion.training.review_tables import embeddings_table, fold_survival_table
     from clinfusion.training.trainer import _bundles, predict_fusion
 
     ids = data.patient_ids
     inputs = data.covariates.copy() if final.covariates is not None else pd.DataFrame(index=range(len(ids)))
     inputs.insert(0, "bundle", [bundle_to_json(b) for b in _bundles(data, ids, final.modalities)])
-    preds = predictions_frame(final, predict_fusion(final, data, ids))
+    out = predict_fusion(final, data, ids)
+    preds = predictions_frame(final, out)
+    preds.insert(0, "patient_id", list(ids))  # pseudonyms: the review app matches rows to patients
+    tables = {**tables, "embeddings.csv": embeddings_table(ids, out["embedding"]),
+              "fold_survival.csv": fold_survival_table(run.fusion_fits, data, ids)}
     with tempfile.TemporaryDirectory() as tmp:
         fus = [p for p in run.predictions if p.model == "fusion"]
         pid, _, high = pooled_risk(fus)
