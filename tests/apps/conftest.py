@@ -18,7 +18,7 @@ PASSWORD = "review-pass-1"
 USERS = {"clin": "clinician", "res": "researcher", "adm": "admin"}
 APP = Path(__file__).resolve().parents[2] / "apps" / "review" / "app.py"
 N_PATIENTS = 6
-TRAIN_CFG = {"model": {"hidden": 8, "n_bins": 3}, "optim": {"epochs": 2, "patience": 1, "inner_val_fraction": 0.5},
+TRAIN_CFG = {"model": {"hidden": 8, "n_bins": 3}, "optim": {"epochs": 2, "patience": 1, "inner_val_fraction": 0.45},
              "loss": {"diagnosis": 0.3}, "bootstrap": 0, "baselines": []}
 
 

@@ -17,6 +17,7 @@ numbered together, in item order.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -58,8 +59,9 @@ class _SentenceEncoder(Encoder):
     modality = "reports"
     _backend: Any = None
 
+    @abstractmethod
     def _make_backend(self) -> Any:
-        raise NotImplementedError
+        """The embedding backend (an object with ``embed(sentences) -> [N, D]``) of this encoder."""
 
     def setup(self, ws: Workspace, rows: pd.DataFrame) -> None:
         if self._backend is None:
