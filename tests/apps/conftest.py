@@ -40,9 +40,12 @@ def review_ws(tmp_path_factory) -> Path:
 
 
 def _train(ws: Path, cfg: Path) -> None:
-    """``clinfusion train --folds 2`` with a tiny config; fails the session with the CLI's exit code."""
+    """``clinfusion featurize`` then ``clinfusion train --folds 2`` with a tiny config; fails the session with the CLI's exit code."""
     from clinfusion.cli.app import main
 
+    rc = main(["featurize", "--workspace", str(ws)])
+    if rc not in (0, 2):  # 2: some items could not be featurized (reported), the rest are usable
+        raise RuntimeError(f"clinfusion featurize failed on the test workspace (exit {rc})")
     cfg.write_text(yaml.safe_dump(TRAIN_CFG))
     rc = main(["train", "--workspace", str(ws), "--config", str(cfg), "--folds", "2", "--json", str(cfg.with_suffix(".json"))])
     if rc != 0:

@@ -49,6 +49,9 @@ def test_login_open_patient_and_review_in_chromium(live_app, review_ws, tmp_path
             page.get_by_role("tab", name="Reports").click()
             expect(page.locator("mark").first).to_be_visible()
             page.get_by_role("tab", name="Prediction and review").click()
+            expect(page.get_by_text("risk percentile in the cohort")).to_be_visible()  # the prediction panel
+            expect(page.get_by_text("similar patients")).to_be_visible()
+            page.locator('[data-testid="stRadio"]').filter(has_text="decision").get_by_text("comment").click()
             page.get_by_role("textbox", name="comment").fill("reviewed in the browser")
             page.get_by_role("button", name="Submit review").click()
             expect(page.get_by_text("saved (comment)")).to_be_visible()

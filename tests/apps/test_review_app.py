@@ -11,7 +11,7 @@ from clinfusion.review.views import cohort_frame
 from clinfusion.workspace import Workspace
 from streamlit.testing.v1 import AppTest
 
-from .conftest import APP, PASSWORD
+from .conftest import APP, N_PATIENTS, PASSWORD
 
 
 @pytest.fixture
@@ -44,13 +44,14 @@ def test_wrong_password_is_refused_and_audited(app, review_ws):
 def test_clinician_opens_a_patient_and_submits_a_review(app, review_ws):
     login(app, "clin")
     assert [t.value for t in app.title] == ["Cohort"] and not app.exception
-    assert app.metric[0].value == "3"  # patients
+    assert app.metric[0].value == str(N_PATIENTS)  # patients
     pid = app.selectbox(key="cohort_pick").value
     app.button(key="open_patient").click().run()
     assert [t.value for t in app.title] == [f"Patient {pid}"] and not app.exception
     assert app.slider(key="rad_slice").value >= 0 and app.radio(key="rad_preset").options == ["lung", "mediastinum", "bone", "auto"]
     assert len(app.image) >= 4  # CT slice, slide thumbnail + overlay, 12-lead ECG
-    assert any("no model has been trained" in i.value for i in app.info)
+    assert any(c.value.startswith("model: clinfusion-fusion-synthetic v1") for c in app.caption)
+    next(r for r in app.radio if r.label == "decision").set_value("comment")
     app.text_area[0].input("pleural invasion on pathology, check CT")
     app.button[-2].click().run()  # Submit review (last is Log out in the sidebar)
     assert any(s.value.startswith("review #") for s in app.success)
@@ -89,7 +90,9 @@ def test_expired_session_returns_to_login(app):
     assert [t.value for t in app.title] == ["ClinFusion review"]
 
 
-def test_experiments_page_says_when_nothing_was_trained(app):
+def test_experiments_page_lists_the_training_run_and_its_version(app):
     login(app, "res")
     app.switch_page("views/experiments.py").run()
-    assert any("no MLflow runs in this workspace yet" in i.value for i in app.info)
+    assert [t.value for t in app.title] == ["Experiments"] and not app.exception
+    versions, runs = app.dataframe[0].value, app.dataframe[1].value
+    assert versions["name"].tolist() == ["clinfusion-fusion-synthetic"] and set(runs["run_id"]) == set(versions["run_id"])
