@@ -14,8 +14,16 @@ patients = ui.cohort_frame(root)["patient_id"].tolist()
 if not patients:
     st.info("nothing has been ingested into this workspace yet")
     st.stop()
-current = st.session_state.get("patient") or st.query_params.get("patient")
-pid = st.selectbox("patient (pseudonym)", patients, index=patients.index(current) if current in patients else 0)
+requested = st.session_state.get("patient") or st.query_params.get("patient")  # set by the cohort page
+if st.session_state.get("patient_pick") not in patients or (requested in patients and requested != st.session_state["patient_pick"]):
+    st.session_state["patient_pick"] = requested if requested in patients else patients[0]
+
+
+def _picked() -> None:
+    st.session_state["patient"] = st.session_state["patient_pick"]
+
+
+pid = st.selectbox("patient (pseudonym)", patients, key="patient_pick", on_change=_picked)
 st.session_state["patient"] = pid
 st.query_params["patient"] = pid
 if st.session_state.get("audited_patient") != pid:
