@@ -49,15 +49,17 @@ class Predictions:
         return self.table.loc[pid, _surv_cols(self.table)].astype(float)
 
     def survival_band(self, pid: str) -> pd.DataFrame:
-        """The final model's survival curve with the lowest and highest curve of the CV fold models
-        (columns ``survival``, ``lower``, ``upper``; one row per time bin). Without fold curves the
-        band collapses onto the curve."""
+        """The final model's survival curve with the envelope of the CV fold models' curves and the
+        final curve itself (columns ``survival``, ``lower``, ``upper``; one row per time bin): the
+        spread due to the training data, not a calibrated interval. Without fold curves the band
+        collapses onto the curve."""
         curve = self.survival_curve(pid).to_numpy()
         out = pd.DataFrame({"survival": curve, "lower": curve, "upper": curve})
         if self.fold_survival is not None:
             folds = self.fold_survival[self.fold_survival["patient_id"] == pid]
             if len(folds):
                 vals = folds[_surv_cols(folds)].to_numpy(float)
+                vals = np.vstack([vals, curve])  # the final model may lie outside every fold model
                 out["lower"], out["upper"] = vals.min(0), vals.max(0)
         return out
 
