@@ -40,6 +40,8 @@ def all_records(ws: Workspace) -> dict[str, dict[str, Any]]:
     """Every stored record by item id."""
     out = {}
     for path in sorted(_dir(ws).glob("*.json")) if _dir(ws).exists() else []:
+        if path.name.startswith("."):  # an interrupted atomic write, not a record
+            continue
         rec = read_record(ws, path.stem)
         if rec is not None:
             out[path.stem] = rec
