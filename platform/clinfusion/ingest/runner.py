@@ -19,7 +19,7 @@ from clinfusion.errors import ClinFusionError, CohortSpecError
 from clinfusion.ingest import state
 from clinfusion.ingest.items import PlannedItem, plan_items, reader_options
 from clinfusion.modalities.base import IngestContext, Item
-from clinfusion.modalities.registry import reader_class
+from clinfusion.modalities.registry import MODALITY_PLUGINS, reader_class
 from clinfusion.privacy import Pseudonymizer, load_key
 from clinfusion.privacy.paths import mask_path
 from clinfusion.workspace import atomic
@@ -187,7 +187,7 @@ def ingest(
     if table.problems:
         raise CohortSpecError(table.problems)
     for m in spec.enabled_modalities():
-        if m in _registered():
+        if m in MODALITY_PLUGINS:
             reader_options(spec, m)
     key = load_key(Path(workspace_dir), demo=demo)
     pz = Pseudonymizer(key)
@@ -197,7 +197,8 @@ def ingest(
     planned = plan_items(spec, known)
     reuse, jobs = _prepare(ws, planned, pz, force)
     contexts = {m: IngestContext(spec, pz, reader_options(spec, m), known, demo) for m in {p.item.modality for p, *_ in jobs}
-                if m in _registered()}
+                if m in MODALITY_PLUGINS}
+    # items blocked before reading (e.g. a modality without a reader) still need a context to mask paths
     fallback = IngestContext(spec, pz, reader_options(spec, "clinical"), known, demo)
     runs = [(p, iid, sha, cv, contexts.get(p.item.modality, fallback), str(ws.root)) for p, iid, sha, cv, _ in jobs]
     sigs = {iid: sig for _, iid, _, _, sig in jobs}
@@ -236,8 +237,3 @@ def ingest(
                       quarantined=report.n_quarantined, catalog_rows=len(catalog))
     return report
 
-
-def _registered() -> set[str]:
-    from clinfusion.modalities.registry import MODALITY_PLUGINS
-
-    return set(MODALITY_PLUGINS)
