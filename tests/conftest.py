@@ -6,14 +6,29 @@ import pytest
 from clinfusion.privacy.keys import KEY_ENV, KEY_FILE_ENV
 
 TEST_KEY = "test-key-0123456789abcdef"
+_SUITE_ENV = {KEY_ENV: TEST_KEY, "MLFLOW_DISABLE_TELEMETRY": "true", "HF_HUB_OFFLINE": "1"}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _suite_env():
+    """The same settings for module- and session-scoped fixtures, which run before ``_test_env``.
+
+    Without this a module-scoped workspace would fall back to a random demo key, and the
+    PHI-leak tests would depend on chance (a shifted date of one patient can equal a planted date
+    of another).
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in _SUITE_ENV.items():
+            mp.setenv(name, value)
+        mp.delenv(KEY_FILE_ENV, raising=False)
+        yield
 
 
 @pytest.fixture(autouse=True)
 def _test_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(KEY_ENV, TEST_KEY)
+    for name, value in _SUITE_ENV.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.delenv(KEY_FILE_ENV, raising=False)
-    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 
 @pytest.fixture
