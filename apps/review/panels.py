@@ -31,14 +31,20 @@ def pathology(ws: Workspace, pid: str) -> None:
     if not slides:
         st.info("no pathology slide for this patient")
         return
+    preds, _ = ui.predictions(str(ws.root))
+    run_id = preds.run_id if preds is not None else ""
     for s in slides:
         m = s["meta"]
         st.caption(f"slide {s['item']}: {m.get('vendor', '')} {m.get('width')}x{m.get('height')} px at "
                    f"{m.get('mpp_x')} um/px; {len(s['tiles'])} tissue tiles kept; tissue {m.get('tissue_fraction')}")
-        a, b = st.columns(2)
+        a, b, c = st.columns(3)
         a.image(str(s["thumbnail"]), caption="thumbnail")
         b.image(str(s["overlay"]), caption="tissue overlay")
-    st.caption("attention heatmap: the model outputs in this workspace carry no per-tile scores yet")
+        heatmap, caption = ui.slide_heatmap(str(ws.root), run_id, pid, s["item"], str(s["dir"]))
+        if heatmap is None:
+            c.caption(caption)
+        else:
+            c.image(heatmap, caption=caption)
 
 
 def ecg(ws: Workspace, pid: str) -> None:
@@ -102,8 +108,12 @@ def prediction(ws: Workspace, pid: str):
     c.markdown("**per-modality contributions** (out-of-fold)")
     c.dataframe(preds.contributions(pid), width="stretch")
     c.caption("delta_risk: risk with all modalities minus risk with that modality removed; attention: [CLS] attention share")
-    d.markdown("**similar patients** (cohort similarity graph of fused embeddings)")
-    d.dataframe(preds.similar(pid), hide_index=True, width="stretch")
+    if preds.embeddings is not None:
+        d.markdown("**similar patients** (cosine k-NN of the final model's fused embeddings, embeddings.csv)")
+        d.dataframe(preds.similar(pid), hide_index=True, width="stretch")
+    else:
+        d.markdown("**similar patients** (cosine k-NN of mean-pooled tokens: this run logged no embeddings.csv)")
+        d.dataframe(preds.similar(pid, features=ui.token_features(str(ws.root))), hide_index=True, width="stretch")
     return preds
 
 

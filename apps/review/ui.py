@@ -106,6 +106,28 @@ def predictions(root: str):
 
 
 @st.cache_data(show_spinner=False)
+def slide_heatmap(root: str, run_id: str, pid: str, item: str, slide_dir: str):
+    """``(overlay or None, caption)`` of a slide's per-tile attention under the newest run's model
+    (see clinfusion.review.attention); a caption alone when there is no trained model."""
+    from clinfusion.review import attention
+    from clinfusion.review.experiments import artifact_file
+
+    preds, _ = predictions(root)
+    if preds is None or preds.run_id != run_id:
+        return None, "attention heatmap: no trained model for this workspace"
+    weights = attention.read_patient_attention(artifact_file(preds.artifact_uri, attention.ATTENTION_FILE), pid)
+    return attention.slide_heatmap(Path(slide_dir), weights, item)
+
+
+@st.cache_data(show_spinner=False)
+def token_features(root: str):
+    """Mean-pooled token features of the workspace (similar patients of runs without fused embeddings)."""
+    from clinfusion.review.similarity import workspace_token_features
+
+    return workspace_token_features(root)
+
+
+@st.cache_data(show_spinner=False)
 def survival_png(root: str, pid: str, run_id: str) -> bytes:
     """The patient's survival curve with its fold band as PNG (see clinfusion.review.plots)."""
     from clinfusion.review import plots

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+import pytest
+from clinfusion.review.experiments import artifact_file
 from clinfusion.review.predictions import load_predictions
-from clinfusion.review.views import cohort_frame
+from clinfusion.review.views import cohort_frame, ingested
 from clinfusion.tracking.listing import list_runs, list_versions
 from clinfusion.workspace import Workspace
 
@@ -17,13 +20,14 @@ def test_listing_reads_the_real_training_run(review_ws, tmp_path):
     assert len(runs) == 1 and runs.loc[0, "status"] == "FINISHED"
     assert "metric:fusion.cindex_mean" in runs.columns and runs.loc[0, "param:bootstrap"] == "0"
     assert versions[["name", "version", "run_id"]].values.tolist() == [["clinfusion-fusion-synthetic", 1, runs.loc[0, "run_id"]]]
+    assert versions.loc[0, "aliases"] == "champion"  # first registration
     assert list_runs(tmp_path).empty and list_versions(tmp_path).empty  # no store: nothing, and none created
     assert not (tmp_path / "mlflow.db").exists()
 
 
 def test_predictions_cover_every_patient_with_band_contributions_and_neighbours(review_ws):
     preds, why = load_predictions(review_ws)
-    assert why == "" and preds.model_version == "clinfusion-fusion-synthetic v1 (no registry alias)"
+    assert why == "" and preds.model_version == "clinfusion-fusion-synthetic v1 (alias: champion)"
     ids = cohort_frame(Workspace.open(review_ws))["patient_id"].tolist()
     assert sorted(preds.table.index) == sorted(ids)
     pid = ids[0]
@@ -52,3 +56,64 @@ def test_patient_page_shows_the_prediction_panel(review_ws, monkeypatch):
     assert any({"delta_risk", "attention"} <= set(f.columns) for f in frames)
     assert any("similarity" in f.columns and len(f) == min(5, N_PATIENTS - 1) for f in frames)
     assert len(app.image) >= 5  # CT, slide thumbnail + overlay, ECG, survival curve with band
+    assert any(c.value.startswith("model: clinfusion-fusion-synthetic v1 (alias: champion)") for c in app.caption)
+
+
+def test_training_logs_token_attention_with_slide_tiles(review_ws):
+    preds, _ = load_predictions(review_ws)
+    att = pd.read_parquet(artifact_file(preds.artifact_uri, "token_attention.parquet"))
+    assert set(att["patient_id"]) <= set(preds.table.index) and "pathology" in set(att["modality"])
+    assert np.allclose(att.groupby(["patient_id", "modality"])["weight"].sum(), 1.0, atol=1e-5)
+    path = att[att["modality"] == "pathology"]
+    items = set(ingested(Workspace.open(review_ws), "pathology")["item_id"])
+    assert set(path["source"]) <= items and path["pos_0"].notna().all()
+
+
+def _patient_with_pathology(review_ws) -> str:
+    frame = cohort_frame(Workspace.open(review_ws))
+    return frame.loc[frame["has_pathology"], "patient_id"].iloc[0]
+
+
+def _open_patient(review_ws, monkeypatch, pid):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from .conftest import APP
+
+    st.cache_data.clear()  # the app's cached loaders live in this process
+    monkeypatch.setenv("CLINFUSION_WORKSPACE", str(review_ws))
+    app = login(AppTest.from_file(str(APP), default_timeout=120), "clin")
+    app.session_state["patient"] = pid
+    app.switch_page("views/patient.py").run()
+    assert not app.exception
+    return app
+
+
+@pytest.fixture
+def fresh_cache():
+    import streamlit as st
+
+    yield
+    st.cache_data.clear()
+
+
+def test_pathology_tab_overlays_tile_attention(review_ws, monkeypatch, fresh_cache):
+    app = _open_patient(review_ws, monkeypatch, _patient_with_pathology(review_ws))
+    captions = [c for img in app.image for c in img.captions]
+    assert any(c.startswith("attention heatmap: the final model's attention-pooling weight") for c in captions)
+    assert any("fused embeddings" in m.value for m in app.markdown)
+
+
+def test_older_runs_show_captions_and_pooled_token_neighbours(review_ws, monkeypatch, fresh_cache):
+    """A run without embeddings.csv and token_attention.parquet (trained before they were logged)."""
+    from clinfusion.review import attention, predictions
+
+    real = predictions._optional
+    monkeypatch.setattr(predictions, "_optional", lambda run, name: None if name == "embeddings.csv" else real(run, name))
+    monkeypatch.setattr(attention, "ATTENTION_FILE", "no_such_file.parquet")
+    app = _open_patient(review_ws, monkeypatch, _patient_with_pathology(review_ws))
+    assert not [c for img in app.image for c in img.captions if c.startswith("attention heatmap")]
+    assert any("logged no token_attention.parquet" in c.value for c in app.caption)
+    assert any("mean-pooled tokens" in m.value for m in app.markdown)
+    frames = [d.value for d in app.dataframe]
+    assert any("similarity" in f.columns and len(f) == min(5, N_PATIENTS - 1) for f in frames)

@@ -110,7 +110,7 @@ def test_wide_path_warm_start_equals_the_penalised_cox():
     cfg = load_train_config({"model": {"hidden": 8, "wide_tokens": True, "wide_init": "cox"}, "optim": {"epochs": 1}})
     fit = train_fusion(data, data.patient_ids[:30], cfg)
     ids = data.patient_ids[:25]
-    _warm_start_wide(fit, data, ids)
+    _warm_start_wide(fit, fit.model, data, ids)
     ix = data.index(ids)
     x = fit.wide_matrix(_bundles(data, ids, fit.modalities), data.covariates.iloc[ix])
     ref = PenalizedCox(0.1).fit(x, data.time[ix], data.event[ix])

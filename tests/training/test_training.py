@@ -69,3 +69,36 @@ def test_fusion_learns_planted_signal():
     fit = train_fusion(data, tr, cfg)
     ix = data.index(te)
     assert harrell_c(data.time[ix], data.event[ix], predict_fusion(fit, data, te)["risk"]) > 0.6
+
+
+def test_inner_fold_ensemble_members_outputs_oof_and_rebuild():
+    from clinfusion.models.ensemble import FusionEnsemble
+    from clinfusion.training.trainer import predict_fusion, predict_model, rebuild, train_fusion
+
+    c = make_token_cohort(30, ("genomics", "pathology"), missing_rate=0.2, seed=4)
+    data = cohort_from_frames(c.clinical, c.tokens)
+    cfg = load_train_config({**SMALL, "optim": {"epochs": 3, "patience": 2, "ensemble": 3}})
+    tr, te = data.patient_ids[:24], data.patient_ids[24:]
+    fit = train_fusion(data, tr, cfg)
+    assert isinstance(fit.model, FusionEnsemble) and len(fit.model) == 3
+    assert sorted(fit.oof_risk) == sorted(tr)  # every training patient held out by exactly one member
+    assert {h["member"] for h in fit.history} == {0, 1, 2}
+    out = predict_fusion(fit, data, te)
+    members = [predict_model(fit, m, data, te) for m in fit.model.members]
+    assert np.allclose(out["risk"], np.mean([m["risk"] for m in members], 0), atol=1e-6)
+    assert out["embedding"].shape == (len(te), 3 * 8)
+    again = rebuild(fit.spec(), fit.model.state_dict())
+    assert np.allclose(predict_fusion(again, data, te)["risk"], out["risk"], atol=1e-6)
+    assert np.array_equal(predict_fusion(train_fusion(data, tr, cfg), data, te)["risk"], out["risk"])
+
+
+def test_selection_with_an_ensemble_scores_the_whole_training_fold():
+    from clinfusion.training.trainer import train_fusion
+
+    c = make_token_cohort(30, ("genomics",), signal=2.0, seed=5)
+    data = cohort_from_frames(c.clinical, c.tokens)
+    cfg = load_train_config({**SMALL, "optim": {"epochs": 3, "patience": 2, "ensemble": 2},
+                             "select": [{}, {"model": {"deep": False}}]})
+    fit = train_fusion(data, data.patient_ids[:24], cfg)
+    assert [s["chosen"] for s in fit.selection].count(True) == 1
+    assert len(fit.oof_risk) == 24

@@ -46,7 +46,8 @@ def train(
                              progress=lambda msg: err_console.print(msg, highlight=False))
     print_frame(results_table(result), title=f"{result['folds']}-fold CV, {result['n_patients']} patients ({result['splits']})")
     if "mlflow_run_id" in result:
-        console.print(f"MLflow run {result['mlflow_run_id']}; model {result['model_uri']}")
+        alias = f" (alias: {result['model_alias']})" if result.get("model_alias") else ""
+        console.print(f"MLflow run {result['mlflow_run_id']}; model {result['model_uri']}{alias}")
         console.print(f"open it with: mlflow ui --backend-store-uri {result['mlflow_tracking_uri']}")
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)

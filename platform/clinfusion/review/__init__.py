@@ -13,6 +13,8 @@ app only lays it out. Stores live in the workspace (``WS/review/review.sqlite``)
 | ``plots.py`` | figures: Kaplan-Meier, 12-lead ECG, CT slices with window presets, report highlights |
 | ``predictions.py`` | the fusion model's predictions for the workspace, when ``clinfusion train`` made some |
 | ``experiments.py`` | read-only listing of MLflow runs and registry versions of the workspace |
+| ``attention.py`` | slide attention heatmaps from a run's per-token attention weights |
+| ``similarity.py`` | mean-pooled token features for similar patients when a run has no fused embeddings |
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 ``clinfusion train`` logs, per run, ``predictions.csv`` (``patient_id``, ``risk``, ``surv_<k>``
 and ``p_<class>`` with a diagnosis head) of the final model, ``fold_survival.csv`` (each CV
 fold's model on every patient), ``contributions.csv`` (out-of-fold per-modality contributions)
-and ``embeddings.csv`` (fused embeddings). The app uses the newest run whose ``predictions.csv``
-has a ``patient_id`` column; :func:`load_predictions` says why when there is none.
+, ``embeddings.csv`` (fused embeddings) and ``token_attention.parquet`` (per-token attention,
+read per patient by :mod:`clinfusion.review.attention`). The app uses the newest run whose
+``predictions.csv`` has a ``patient_id`` column; :func:`load_predictions` says why when there is none.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ def _surv_cols(frame: pd.DataFrame) -> list[str]:
 
 @dataclass(frozen=True)
 class Predictions:
-    """Predictions of one run: ``table`` indexed by pseudonym, the run id, the model version label and
-    the run's optional per-patient tables (None when the run did not log them)."""
+    """Predictions of one run: ``table`` indexed by pseudonym, the run id, the model version label,
+    the run's optional per-patient tables (None when the run did not log them) and its artifact URI."""
 
     table: pd.DataFrame
     run_id: str
@@ -33,6 +34,7 @@ class Predictions:
     fold_survival: pd.DataFrame | None = None
     contributions_table: pd.DataFrame | None = None
     embeddings: pd.DataFrame | None = None
+    artifact_uri: str = ""
 
     def risk_group(self) -> pd.Series:
         """``high`` / ``low`` predicted risk (above / at or below the cohort median risk)."""
@@ -80,15 +82,21 @@ class Predictions:
                             "attention": [row.get(f"attention_{m}", np.nan) for m in mods]}, index=mods)
         return out.dropna(how="all").sort_values("delta_risk", key=abs, ascending=False)
 
-    def similar(self, pid: str, k: int = 5) -> pd.DataFrame:
-        """The ``k`` most similar patients in the cohort similarity graph (cosine k-NN of the fused
-        embeddings, :func:`clinfusion.graph.cohort_similarity_graph`) with their predicted risk."""
+    def similar(self, pid: str, k: int = 5, features: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The ``k`` most similar patients in the cohort similarity graph (cosine k-NN,
+        :func:`clinfusion.graph.cohort_similarity_graph`) with their predicted risk.
+
+        Args:
+            features: used only when the run logged no fused embeddings: a ``patient_id`` column plus
+                numeric columns (e.g. :func:`clinfusion.review.similarity.workspace_token_features`).
+        """
         from clinfusion.graph import cohort_similarity_graph
 
-        if self.embeddings is None or pid not in set(self.embeddings["patient_id"]):
+        source = self.embeddings if self.embeddings is not None else features
+        if source is None or pid not in set(source["patient_id"]):
             return pd.DataFrame(columns=["patient_id", "similarity", "risk percentile"])
-        emb = self.embeddings[[c for c in self.embeddings.columns if c.startswith("emb_")]].to_numpy(float)
-        graph = cohort_similarity_graph(emb, self.embeddings["patient_id"].tolist(), k=k)
+        emb = source.drop(columns="patient_id").to_numpy(float)
+        graph = cohort_similarity_graph(emb, source["patient_id"].tolist(), k=k)
         rows = [(p, round(w, 3), self.percentile(p) if p in self.table.index else np.nan) for p, w in graph.neighbours(pid)]
         return pd.DataFrame(rows, columns=["patient_id", "similarity", "risk percentile"])
 
@@ -123,6 +131,6 @@ def load_predictions(ws_root: str | Path) -> tuple[Predictions | None, str]:
             continue
         return Predictions(table.set_index("patient_id"), str(run["run_id"]), _version_label(versions, run["run_id"]),
                            _optional(run, "fold_survival.csv"), _optional(run, "contributions.csv"),
-                           _optional(run, "embeddings.csv")), ""
+                           _optional(run, "embeddings.csv"), str(run["artifact_uri"])), ""
     return None, (f"{len(runs)} MLflow run(s) found, but no run's predictions.csv has a patient_id column "
                   "(trained before it was added): run `clinfusion train --workspace WS` again")

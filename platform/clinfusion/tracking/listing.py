@@ -53,9 +53,15 @@ def list_versions(ws_root: str | Path, uri: str | None = None) -> pd.DataFrame:
     client = _client(ws_root, uri)
     if client is None:
         return pd.DataFrame(columns=cols)
+    # search_model_versions leaves ModelVersion.aliases empty on the SQLite store; the registered
+    # models carry them as {alias: version}.
+    aliases: dict[tuple[str, str], list[str]] = {}
+    for rm in client.search_registered_models():
+        for alias, version in (rm.aliases or {}).items():
+            aliases.setdefault((rm.name, str(version)), []).append(alias)
     rows = [{"name": v.name, "version": int(v.version), "run_id": v.run_id, "source": v.source,
-             "creation_time": pd.to_datetime(v.creation_timestamp, unit="ms", utc=True),
-             "current_stage": v.current_stage, "aliases": ", ".join(sorted(v.aliases or []))}
+             "creation_time": pd.to_datetime(v.creation_timestamp, unit="ms", utc=True), "current_stage": v.current_stage,
+             "aliases": ", ".join(sorted(aliases.get((v.name, str(v.version)), [])))}
             for v in client.search_model_versions()]
     out = pd.DataFrame(rows, columns=cols)
     return out.sort_values("creation_time", ascending=False, ignore_index=True) if len(out) else out

@@ -49,12 +49,15 @@ def log_training(ws_root: Path, *, experiment: str, params: dict[str, str], fing
         fit: the final :class:`~clinfusion.training.trainer.FittedFusion` (logged as pyfunc).
         predictions / inputs: its predictions and pyfunc inputs on the cohort (reproducibility check).
         plots: image files to log.
-        tables: extra CSV artifacts ``{file name: frame}`` (robustness table, modality contributions).
+        tables: extra artifacts ``{file name: frame}`` (robustness table, modality contributions, token
+            attention); written as Parquet when the name ends in ``.parquet``, else as CSV.
         uri: tracking URI (default: the workspace's SQLite store).
-        register_as: registered model name (None: not registered).
+        register_as: registered model name (None: not registered); the new version gets the alias
+            ``champion`` or ``challenger`` (:func:`assign_alias`).
 
     Returns:
-        ``{"run_id", "model_uri", "tracking_uri"}`` (and ``registered_version``).
+        ``{"run_id", "model_uri", "tracking_uri"}`` (and ``registered_version``, ``registered_uri``,
+        ``registered_alias``).
     """
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     import mlflow
@@ -87,7 +90,10 @@ def log_training(ws_root: Path, *, experiment: str, params: dict[str, str], fing
         for p in plots:
             mlflow.log_artifact(str(p), artifact_path="plots")
         for name, frame in (tables or {}).items():
-            frame.to_csv(Path(tmp) / name, index=False)
+            if name.endswith(".parquet"):
+                frame.to_parquet(Path(tmp) / name, index=False)
+            else:
+                frame.to_csv(Path(tmp) / name, index=False)
             mlflow.log_artifact(str(Path(tmp) / name))
         (t / "spec.json").write_text(json.dumps(fit.spec()))
         torch.save(fit.model.state_dict(), t / "weights.pt")
@@ -100,7 +106,26 @@ def log_training(ws_root: Path, *, experiment: str, params: dict[str, str], fing
         mv = mlflow.register_model(out["model_uri"], register_as)
         out["registered_version"] = str(mv.version)
         out["registered_uri"] = f"models:/{register_as}/{mv.version}"
+        client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+        out["registered_alias"] = assign_alias(client, register_as, str(mv.version))
     return out
+
+
+def assign_alias(client, name: str, version: str) -> str:
+    """Give a new registered version its default alias: ``champion`` when no version of ``name`` carries
+    it yet (the first registration), else ``challenger`` (moved from an older challenger). Promoting a
+    challenger to champion is a separate, gated decision, never made here.
+
+    Args:
+        client: an :class:`mlflow.MlflowClient` on the registry.
+        name: registered model name; version: the new version.
+
+    Returns:
+        The alias set.
+    """
+    alias = "challenger" if "champion" in (client.get_registered_model(name).aliases or {}) else "champion"
+    client.set_registered_model_alias(name, alias, version)
+    return alias
 
 
 def load_model(model_uri: str, tracking: str | None = None):

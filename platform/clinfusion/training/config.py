@@ -17,7 +17,12 @@ BASELINES: tuple[str, ...] = ("clinical_cox", "coxnet", "rsf", "concat_mlp", "la
 
 
 class OptimConfig(BaseModel):
-    """AdamW settings and the training loop."""
+    """AdamW settings and the training loop.
+
+    ``ensemble``: 1 trains one model, early-stopped on an ``inner_val_fraction`` split of the
+    training fold; k > 1 trains one member per stratified inner fold (early-stopped on its own
+    held-out fold) and averages them (k times the training time).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -28,6 +33,7 @@ class OptimConfig(BaseModel):
     patience: int = Field(8, ge=1)
     inner_val_fraction: float = Field(0.2, gt=0.0, lt=0.5)
     threads: int = Field(1, ge=1)
+    ensemble: int = Field(1, ge=1, le=20)
 
 
 class LossConfig(BaseModel):

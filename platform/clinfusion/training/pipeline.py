@@ -114,7 +114,7 @@ def _log(ws, data, config, result, run, final, uri, version, tables) -> dict[str
     from clinfusion.tracking.bundle import bundle_to_json
     from clinfusion.tracking.pyfunc import predictions_frame
     from clinfusion.tracking.run import log_training
-    from clinfusion.training.review_tables import embeddings_table, fold_survival_table
+    from clinfusion.training.review_tables import embeddings_table, fold_survival_table, token_attention_table
     from clinfusion.training.trainer import _bundles, predict_fusion
 
     ids = data.patient_ids
@@ -124,7 +124,8 @@ def _log(ws, data, config, result, run, final, uri, version, tables) -> dict[str
     preds = predictions_frame(final, out)
     preds.insert(0, "patient_id", list(ids))  # pseudonyms: the review app matches rows to patients
     tables = {**tables, "embeddings.csv": embeddings_table(ids, out["embedding"]),
-              "fold_survival.csv": fold_survival_table(run.fusion_fits, data, ids)}
+              "fold_survival.csv": fold_survival_table(run.fusion_fits, data, ids),
+              "token_attention.parquet": token_attention_table(final, data, ids)}
     with tempfile.TemporaryDirectory() as tmp:
         fus = [p for p in run.predictions if p.model == "fusion"]
         pid, _, high = pooled_risk(fus)
@@ -136,4 +137,4 @@ def _log(ws, data, config, result, run, final, uri, version, tables) -> dict[str
                               summary=result, fit=final, predictions=preds, inputs=inputs, plots=[plot], uri=uri, tables=tables,
                               register_as=f"clinfusion-fusion-{ws.manifest().get('cohort_name', 'cohort')}")
     return {"mlflow_run_id": logged["run_id"], "mlflow_tracking_uri": logged["tracking_uri"],
-            "model_uri": logged.get("registered_uri", logged["model_uri"])}
+            "model_uri": logged.get("registered_uri", logged["model_uri"]), "model_alias": logged.get("registered_alias", "")}

@@ -34,6 +34,8 @@ class FittedFusion:
         flat: scaler of the pooled tokens of the wide path (``model.wide_tokens``), else None.
         selection: with ``config.select``, every candidate's override and inner-validation
             C-index, the chosen one flagged.
+        oof_risk: with an ensemble, each training patient's risk from the member that held it
+            out (inner out-of-fold; used to select candidates on the whole training fold).
     """
 
     model: Any
@@ -47,6 +49,7 @@ class FittedFusion:
     history: list[dict[str, float]] = field(default_factory=list)
     selection: list[dict[str, Any]] = field(default_factory=list)
     flat: FlatScaler | None = None
+    oof_risk: dict[str, float] = field(default_factory=dict)
 
     @property
     def n_wide(self) -> int:
@@ -89,7 +92,7 @@ def rebuild(spec: Mapping[str, Any], state_dict: Mapping[str, Any]) -> FittedFus
     edges = np.array([np.inf if e == "inf" else e for e in spec["bin_edges"]], dtype=float)
     fit = FittedFusion(None, list(spec["modalities"]), dict(spec["dims"]), TokenStandardizer.from_dict(spec["standardizer"]),
                        cov, edges, list(spec["classes"]), config, flat=flat)
-    fit.model = _new_model(fit.dims, fit.n_wide, n_classes, config)
+    fit.model = _assemble([_new_model(fit.dims, fit.n_wide, n_classes, config) for _ in range(config.optim.ensemble)], config)
     fit.model.load_state_dict(state_dict)
     fit.model.eval()
     return fit
@@ -134,7 +137,9 @@ def _loss_weights(config: TrainConfig, n_classes: int) -> dict[str, float]:
     return {"cox": w.cox, "discrete": w.discrete, "diagnosis": w.diagnosis if n_classes > 1 else 0.0}
 
 
-def _fit_loop(fit: FittedFusion, train: list[Any], val: list[Any]) -> None:
+def _fit_loop(fit: FittedFusion, model: Any, train: list[Any], val: list[Any], member: int = 0) -> None:
+    """Train ``model`` (``fit.model`` or one ensemble member) on ``train`` graphs, early-stopped on
+    ``val``; per-epoch losses go to ``fit.history`` tagged with ``member``."""
     import torch
 
     from clinfusion.graph import graph_loader
@@ -142,10 +147,9 @@ def _fit_loop(fit: FittedFusion, train: list[Any], val: list[Any]) -> None:
 
     cfg = fit.config
     weights = _loss_weights(cfg, len(fit.classes))
-    model = fit.model
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    loader = graph_loader(train, fit.dims, cfg.optim.batch_size, shuffle=True, seed=cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed + member)
+    loader = graph_loader(train, fit.dims, cfg.optim.batch_size, shuffle=True, seed=cfg.seed + member)
     val_batch = next(iter(graph_loader(val, fit.dims, 0)))
     best, best_state, wait = float("inf"), copy.deepcopy(model.state_dict()), 0
     for epoch in range(cfg.optim.epochs):
@@ -161,7 +165,7 @@ def _fit_loop(fit: FittedFusion, train: list[Any], val: list[Any]) -> None:
         model.eval()
         with torch.no_grad():
             vloss, _ = multitask_loss(model(val_batch), _targets(val_batch), weights, nll_alpha=cfg.loss.nll_alpha)
-        fit.history.append({"epoch": epoch, "train_loss": total / max(len(loader), 1), "val_loss": float(vloss)})
+        fit.history.append({"member": member, "epoch": epoch, "train_loss": total / max(len(loader), 1), "val_loss": float(vloss)})
         if float(vloss) < best - 1e-4:
             best, best_state, wait = float(vloss), copy.deepcopy(model.state_dict()), 0
         else:
@@ -201,16 +205,41 @@ def train_fusion(data: CohortData, train_ids: Sequence[str], config: TrainConfig
                        data.classes if n_classes else [], config)
     if wide and config.model.wide and config.model.wide_tokens:
         fit.flat = FlatScaler.fit(pool_bundles(_bundles(data, train_ids, mods), mods, dims))
-    torch.manual_seed(config.seed)
-    fit.model = _new_model(dims, fit.n_wide, n_classes, config)
-    inner_train, inner_val = _inner_split(data, train_ids, config.optim.inner_val_fraction, config.seed)
-    if config.model.wide_init == "cox" and fit.model.heads.cox_wide is not None:
-        _warm_start_wide(fit, data, inner_train)
-    _fit_loop(fit, _graphs(fit, data, inner_train), _graphs(fit, data, inner_val))
+    members = []
+    for j, (inner_train, inner_val) in enumerate(_member_splits(data, train_ids, config)):
+        torch.manual_seed(config.seed + j)
+        model = _new_model(dims, fit.n_wide, n_classes, config)
+        if config.model.wide_init == "cox" and model.heads.cox_wide is not None:
+            _warm_start_wide(fit, model, data, inner_train)
+        _fit_loop(fit, model, _graphs(fit, data, inner_train), _graphs(fit, data, inner_val), member=j)
+        members.append(model)
+        if config.optim.ensemble > 1:
+            fit.oof_risk.update(zip(inner_val, predict_model(fit, model, data, inner_val)["risk"], strict=True))
+    fit.model = _assemble(members, config)
     return fit
 
 
-def _warm_start_wide(fit: FittedFusion, data: CohortData, ids: Sequence[str]) -> None:
+def _member_splits(data: CohortData, train_ids: Sequence[str], config: TrainConfig) -> list[tuple[list[str], list[str]]]:
+    """(inner-train, inner-validation) ids per member: the ``inner_val_fraction`` split for one
+    model, else the stratified ``optim.ensemble``-fold split of the training fold (its first fold
+    is the single model's split when ``ensemble == round(1 / inner_val_fraction)``)."""
+    k = config.optim.ensemble
+    if k == 1:
+        return [_inner_split(data, train_ids, config.optim.inner_val_fraction, config.seed)]
+    ev = data.event[data.index(train_ids)]
+    return [(list(s.train), list(s.val)) for s in stratified_kfold(list(train_ids), list(ev), k=k, seed=config.seed + 7919)]
+
+
+def _assemble(members: list[Any], config: TrainConfig) -> Any:
+    """The model itself, or a :class:`~clinfusion.models.ensemble.FusionEnsemble` of the members."""
+    from clinfusion.models.ensemble import FusionEnsemble
+
+    model = members[0] if config.optim.ensemble == 1 else FusionEnsemble(members)
+    model.eval()
+    return model
+
+
+def _warm_start_wide(fit: FittedFusion, model: Any, data: CohortData, ids: Sequence[str]) -> None:
     """Set the wide Cox and hazard weights to a penalised linear Cox fitted on ``ids`` (zeros kept
     when lifelines does not converge)."""
     import torch
@@ -226,7 +255,7 @@ def _warm_start_wide(fit: FittedFusion, data: CohortData, ids: Sequence[str]) ->
         return
     beta = np.zeros(x.shape[1], dtype=np.float32)
     beta[cox.keep] = cox.model.params_.to_numpy()
-    heads = fit.model.heads
+    heads = model.heads
     with torch.no_grad():
         heads.cox_wide.weight.copy_(torch.from_numpy(beta)[None])
         heads.hazard_wide.weight.copy_(torch.from_numpy(beta)[None])
@@ -234,13 +263,13 @@ def _warm_start_wide(fit: FittedFusion, data: CohortData, ids: Sequence[str]) ->
 
 def _select(data: CohortData, train_ids: Sequence[str], config: TrainConfig, modalities: Sequence[str] | None,
             wide: bool) -> FittedFusion:
-    """Train every ``config.select`` candidate on the inner-training part and keep the one with the
-    best Harrell C on the inner validation part (ties: the earlier candidate). Only the training
-    fold is used; wide-only candidates are skipped for a model without covariates."""
+    """Train every ``config.select`` candidate and keep the one with the best inner Harrell C
+    (ties: the earlier candidate): on the inner validation part for a single model, on the whole
+    training fold's inner out-of-fold risks for an ensemble. Only the training fold is used;
+    wide-only candidates are skipped for a model without covariates."""
     from clinfusion.evaluation import harrell_c
 
     _, inner_val = _inner_split(data, train_ids, config.optim.inner_val_fraction, config.seed)
-    ix = data.index(inner_val)
     has_cov = wide and (data.covariates.shape[1] > 0 or config.model.wide_tokens)
     fits: list[FittedFusion] = []
     scores: list[dict[str, Any]] = []
@@ -248,8 +277,12 @@ def _select(data: CohortData, train_ids: Sequence[str], config: TrainConfig, mod
         cand = config.candidate(override)
         if not cand.model.deep and not (has_cov and cand.model.wide):
             continue
-        fits.append(train_fusion(data, train_ids, cand, modalities, wide))
-        c = harrell_c(data.time[ix], data.event[ix], predict_fusion(fits[-1], data, inner_val)["risk"])
+        fit = train_fusion(data, train_ids, cand, modalities, wide)
+        ids, risk = (list(fit.oof_risk), list(fit.oof_risk.values())) if fit.oof_risk else \
+            (inner_val, predict_fusion(fit, data, inner_val)["risk"])
+        ix = data.index(ids)
+        c = harrell_c(data.time[ix], data.event[ix], np.asarray(risk, float))
+        fits.append(fit)
         scores.append({"override": override, "inner_cindex": round(float(c), 4), "chosen": False})
     if not fits:
         raise ConfigError("no select candidate applies (wide-only candidates need covariates)", field="select")
@@ -259,23 +292,28 @@ def _select(data: CohortData, train_ids: Sequence[str], config: TrainConfig, mod
     return fits[chosen]
 
 
-def predict_bundles(fit: FittedFusion, bundles: Sequence[Mapping[str, TokenSet]], covariates: pd.DataFrame | None) -> dict[str, np.ndarray]:
+def predict_bundles(fit: FittedFusion, bundles: Sequence[Mapping[str, TokenSet]], covariates: pd.DataFrame | None,
+                    model: Any = None) -> dict[str, np.ndarray]:
     """Predictions for patients given as token bundles (the pyfunc path).
 
+    Args:
+        model: the network to run (default ``fit.model``; one ensemble member during training).
+
     Returns:
-        ``risk [N]``, ``survival [N, K]`` (at the bin ends), ``embedding [N, H]`` and, with a
-        diagnosis head, ``proba [N, C]``.
+        ``risk [N]``, ``survival [N, K]`` (at the bin ends), ``embedding [N, H]`` (``[N, k*H]`` for
+        an ensemble of k) and, with a diagnosis head, ``proba [N, C]``.
     """
     import torch
 
     from clinfusion.graph import graph_loader
     from clinfusion.models.losses import discrete_risk
 
+    model = fit.model if model is None else model
     cov = fit.wide_matrix(bundles, covariates)
     graphs = patient_graphs(bundles, fit.modalities, fit.standardizer, fit.config.graph, cov)
-    fit.model.eval()
+    model.eval()
     with torch.no_grad():
-        out = fit.model(next(iter(graph_loader(graphs, fit.dims, 0))))
+        out = model(next(iter(graph_loader(graphs, fit.dims, 0))))
     risk = out["risk"] if fit.config.risk_from == "cox" else discrete_risk(out["hazard_logits"])
     res = {"risk": risk.numpy().astype(float), "embedding": out["embedding"].numpy(),
            "survival": torch.cumprod(1 - torch.sigmoid(out["hazard_logits"]), 1).numpy()}
@@ -286,5 +324,10 @@ def predict_bundles(fit: FittedFusion, bundles: Sequence[Mapping[str, TokenSet]]
 
 def predict_fusion(fit: FittedFusion, data: CohortData, ids: Sequence[str]) -> dict[str, np.ndarray]:
     """:func:`predict_bundles` for cohort patients."""
+    return predict_model(fit, fit.model, data, ids)
+
+
+def predict_model(fit: FittedFusion, model: Any, data: CohortData, ids: Sequence[str]) -> dict[str, np.ndarray]:
+    """:func:`predict_bundles` of ``model`` (with ``fit``'s preprocessing) for cohort patients."""
     cov = data.covariates.iloc[data.index(ids)] if fit.covariates is not None else None
-    return predict_bundles(fit, _bundles(data, ids, fit.modalities), cov)
+    return predict_bundles(fit, _bundles(data, ids, fit.modalities), cov, model)

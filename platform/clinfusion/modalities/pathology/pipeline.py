@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from clinfusion.errors import IngestError
 from clinfusion.modalities.pathology.backends import BACKENDS
-from clinfusion.modalities.pathology.backends.base import SlideBackend
+from clinfusion.modalities.pathology.backends.base import SlideBackend, render_thumbnail
 from clinfusion.modalities.pathology.handcrafted import FEATURE_STRIDE, features_from_planes
 from clinfusion.modalities.pathology.quality import (
     REASONS,
@@ -29,6 +29,7 @@ from clinfusion.modalities.pathology.tiling import (
     grid_coordinates,
     iter_tile_batches,
     plan_grid,
+    read_threads,
 )
 from clinfusion.modalities.pathology.tissue import TissueConfig, tile_tissue_fraction, tissue_mask
 
@@ -120,7 +121,13 @@ def process_slide(slide: SlideBackend, options: PathologyOptions) -> SlideTiles:
     t0 = time.perf_counter()
     mpp, source = slide_mpp(slide, options.mpp_override)
     plan = plan_grid(slide, mpp[0], options.tiling)
-    thumb, thumb_ds = slide.thumbnail(options.tissue.thumbnail_px)
+    threads = read_threads(slide, options.tiling.read_threads)
+    level = slide.thumbnail_level(options.tissue.thumbnail_px)
+    region = slide.read_level(level, threads)
+    thumb, thumb_ds = render_thumbnail(region, slide.dimensions, options.tissue.thumbnail_px, threads)
+    # A single-level slide was just decoded whole for the thumbnail: cut its tiles from memory.
+    level_image = region if level == plan.level and slide.level_downsamples[level] == 1.0 else None
+    del region
     mask = tissue_mask(thumb, thumb_ds * mpp[0], options.tissue)
     xs, ys = grid_coordinates(slide.dimensions, plan.tile_l0)
     frac = tile_tissue_fraction(mask, xs, ys, plan.tile_l0, thumb_ds)
@@ -133,7 +140,9 @@ def process_slide(slide: SlideBackend, options: PathologyOptions) -> SlideTiles:
     t1 = time.perf_counter()
     # Without stain normalisation, quality checks and features share one subsampled planar copy.
     shared = options.features and fit is None and options.quality.stride == FEATURE_STRIDE
-    for idx, batch in iter_tile_batches(slide, tiles["x"].to_numpy(), tiles["y"].to_numpy(), plan, options.tiling.batch):
+    batches = iter_tile_batches(slide, tiles["x"].to_numpy(), tiles["y"].to_numpy(), plan, options.tiling.batch,
+                                threads, level_image)
+    for idx, batch in batches:
         p = planes(batch[:, ::options.quality.stride, ::options.quality.stride])
         q = quality_from_planes(p, options.quality)
         for k in stats:

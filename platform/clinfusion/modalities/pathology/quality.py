@@ -59,13 +59,80 @@ def hue_saturation_value(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def _pen_ink(p: np.ndarray, sat: np.ndarray, val: np.ndarray, delta: np.ndarray) -> np.ndarray:
-    """Ink pixels: saturated with a non-H&E hue, or near black (hue computed only where needed)."""
+    """Ink pixels: saturated with a non-H&E hue, or near black (float reference of :func:`_ink_planes`)."""
     strong = (sat > 0.35) & (val > 0.1)
     ink = val < 0.12
     if strong.any():
         r, g, b = (c[strong].astype(np.float32) / np.float32(255.0) for c in p)
         hue = _hue(r, g, b, val[strong], delta[strong])
         ink[strong] |= ~((hue >= 250.0) | (hue <= 30.0))
+    return ink
+
+
+# Saturation and value depend only on a pixel's max and min channel: one 64k-entry table of the
+# three float32 tests (computed with _sat_val itself, so identical) replaces the float maths.
+_BACKGROUND, _STRONG, _DARK = 1, 2, 4
+
+
+def _class_table() -> np.ndarray:
+    mx, mn = (v.astype(np.uint8) for v in np.meshgrid(np.arange(256), np.arange(256), indexing="ij"))
+    sat, val, _ = _sat_val(np.stack([mx, mn, mn]))
+    table = np.where((sat < 0.08) & (val > 0.85), _BACKGROUND, 0) | np.where((sat > 0.35) & (val > 0.1), _STRONG, 0)
+    table |= np.where(val < 0.12, _DARK, 0)
+    table[mn > mx] = 0  # impossible pairs
+    return table.astype(np.uint8).ravel()  # index: max * 256 + min
+
+
+_CLASS = _class_table()
+
+
+def _he_hue(p: np.ndarray, mx: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Whether each pixel's hue is in the H&E range (<= 30 or >= 250 degrees), in integers.
+
+    With d = max - min > 0: a red-max pixel has hue 60 (g - b) / d (<= 30 iff 2 (g - b) < d, and
+    in [300, 360) when g < b), a green-max pixel 60..180 (never H&E), a blue-max pixel
+    60 ((r - g) / d + 4) (>= 250 iff 6 (r - g) > d). Exact ties (hue exactly 30 or 250) go
+    through the float formula of :func:`_pen_ink`, so the result is identical to it (checked
+    over all 2^24 colours in the tests). Only meaningful where d > 0.
+
+    Shapes:
+        p: ``[3, ...]`` int16; mx, d: ``[...]`` int16 max and max - min; returns ``[...]`` bool.
+    """
+    r, g, b = p
+    rmax = r == mx
+    bmax = ~rmax & (g != mx)
+    gb2 = g - b
+    gb2 *= 2
+    rg6 = r - g
+    rg6 *= 6
+    he = np.where(rmax, gb2 < d, bmax & (rg6 > d))
+    tie = (rmax & (gb2 == d)) | (bmax & (rg6 == d))
+    if tie.any():
+        rf, gf, bf = (c[tie].astype(np.float32) / np.float32(255.0) for c in p)
+        mxf = mx[tie].astype(np.float32) / np.float32(255.0)
+        mnf = (mx[tie] - d[tie]).astype(np.float32) / np.float32(255.0)
+        hue = _hue(rf, gf, bf, mxf, mxf - mnf)
+        he[tie] = (hue >= 250.0) | (hue <= 30.0)
+    return he
+
+
+def _classes(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-pixel class bits (see ``_CLASS``) and the max and min channel of planar uint8 ``[3, ...]``."""
+    mx = np.maximum(np.maximum(p[0], p[1]), p[2])
+    mn = np.minimum(np.minimum(p[0], p[1]), p[2])
+    code = mx.astype(np.uint16)
+    code <<= 8
+    code |= mn
+    return _CLASS[code], mx, mn
+
+
+def _ink_planes(p: np.ndarray, cls: np.ndarray, mx: np.ndarray, mn: np.ndarray) -> np.ndarray:
+    """:func:`_pen_ink` from the class bits (hue tested in integers on whole planes)."""
+    ink = (cls & _DARK).astype(bool)
+    strong = (cls & _STRONG).astype(bool)
+    if strong.any():
+        mx16 = mx.astype(np.int16)
+        ink |= strong & ~_he_hue(p.astype(np.int16), mx16, mx16 - mn)
     return ink
 
 
@@ -110,9 +177,9 @@ def quality_from_planes(p: np.ndarray, config: QualityConfig) -> dict[str, np.nd
         p: ``[3, N, h, w]`` uint8 (see :func:`planes`).
     """
     n = p.shape[1]
-    sat, val, delta = _sat_val(p)
-    background = ((sat < 0.08) & (val > 0.85)).reshape(n, -1).mean(1)
-    pen = _pen_ink(p, sat, val, delta).reshape(n, -1).mean(1)
+    cls, mx, mn = _classes(p)
+    background = (cls & _BACKGROUND).reshape(n, -1).mean(1)
+    pen = _ink_planes(p, cls, mx, mn).reshape(n, -1).mean(1)
     sharp = laplacian_variance(gray_planes(p))
     return {
         "background_frac": background,

@@ -8,6 +8,8 @@ level's resolution is not exactly the target. Coordinates are always level-0 pix
 
 from __future__ import annotations
 
+import os
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -27,7 +29,10 @@ class TilingConfig(BaseModel):
         min_tissue: minimum tissue fraction (0..1) under a tile for it to be read.
         max_upsample: the largest factor by which a slide coarser than ``target_mpp`` may be
             upsampled; beyond it the slide is rejected (its detail cannot support the target).
-        batch: tiles read and checked per batch (memory ~ batch * tile_px^2 * 3 bytes).
+        batch: tiles read and checked per batch (memory ~ 2 * batch * tile_px^2 * 3 bytes: the
+            next batch is read while one is checked).
+        read_threads: threads reading tiles (0 = one per core, at most 4; backends that are not
+            thread-safe always use one background thread).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -36,6 +41,7 @@ class TilingConfig(BaseModel):
     min_tissue: float = Field(0.5, ge=0.0, le=1.0)
     max_upsample: float = Field(2.0, ge=1.0)
     batch: int = Field(64, ge=1)
+    read_threads: int = Field(0, ge=0, le=64)
 
 
 @dataclass(frozen=True)
@@ -87,23 +93,74 @@ def grid_coordinates(dimensions: tuple[int, int], tile_l0: int) -> tuple[np.ndar
     return xx.ravel().astype(np.int64), yy.ravel().astype(np.int64)
 
 
-def read_tile(slide: SlideBackend, x: int, y: int, plan: GridPlan) -> np.ndarray:
-    """One tile ``[tile_px, tile_px, 3]`` uint8 at level-0 corner (x, y)."""
-    region = slide.read_region((int(x), int(y)), plan.level, (plan.read_px, plan.read_px))
+def read_tile(slide: SlideBackend, x: int, y: int, plan: GridPlan, level_image: np.ndarray | None = None) -> np.ndarray:
+    """One tile ``[tile_px, tile_px, 3]`` uint8 at level-0 corner (x, y).
+
+    Args:
+        level_image: the whole level ``plan.level`` already in memory (only for a level with
+            downsample 1, so level and level-0 pixels coincide); the tile is cut from it
+            instead of being decoded again. Same pixels as a read (the grid lies inside the slide).
+    """
+    if level_image is not None:
+        region = level_image[int(y):int(y) + plan.read_px, int(x):int(x) + plan.read_px]
+    else:
+        region = slide.read_region((int(x), int(y)), plan.level, (plan.read_px, plan.read_px))
     if plan.read_px != plan.tile_px:
         from PIL import Image
 
-        region = np.asarray(Image.fromarray(region).resize((plan.tile_px, plan.tile_px), Image.Resampling.BILINEAR))
+        region = np.asarray(Image.fromarray(np.ascontiguousarray(region)).resize((plan.tile_px, plan.tile_px),
+                                                                                 Image.Resampling.BILINEAR))
     return region
 
 
-def iter_tile_batches(slide: SlideBackend, xs: np.ndarray, ys: np.ndarray, plan: GridPlan,
-                      batch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Read tiles in batches.
+def read_threads(slide: SlideBackend, requested: int = 0) -> int:
+    """Tile-reading threads: ``requested``, or (0) one per core up to 4 for thread-safe backends, else 1."""
+    if not slide.concurrent_reads:
+        return 1
+    return requested or max(1, min(4, os.cpu_count() or 1))
+
+
+def iter_tile_batches(slide: SlideBackend, xs: np.ndarray, ys: np.ndarray, plan: GridPlan, batch: int,
+                      threads: int = 1, level_image: np.ndarray | None = None,
+                      ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Read tiles in batches, in background threads, one batch ahead of the consumer.
+
+    While the caller computes on batch k, batch k+1 is being read (OpenSlide and PIL release
+    the GIL), so reading overlaps with quality checks and features. Tiles are written straight
+    into the batch array (no per-tile stacking copy).
+
+    Args:
+        threads: reader threads (use :func:`read_threads`; 1 for backends that are not thread-safe,
+            still overlapping with the consumer).
+        level_image: see :func:`read_tile`.
 
     Yields:
-        ``(indices [B], tiles [B, tile_px, tile_px, 3] uint8)``.
+        ``(indices [B], tiles [B, tile_px, tile_px, 3] uint8)`` in order.
     """
-    for start in range(0, len(xs), batch):
-        idx = np.arange(start, min(start + batch, len(xs)))
-        yield idx, np.stack([read_tile(slide, xs[i], ys[i], plan) for i in idx])
+    from concurrent.futures import ThreadPoolExecutor
+
+    n = len(xs)
+    starts = list(range(0, n, batch))
+
+    def fill(out: np.ndarray, k: int, i: int) -> None:
+        out[k] = read_tile(slide, xs[i], ys[i], plan, level_image)
+
+    def submit(start: int):
+        idx = np.arange(start, min(start + batch, n))
+        out = np.empty((len(idx), plan.tile_px, plan.tile_px, 3), np.uint8)
+        return idx, out, [pool.submit(fill, out, k, i) for k, i in enumerate(idx)]
+
+    if not starts:
+        return
+    pool = ThreadPoolExecutor(max(1, threads))
+    try:
+        pending = deque([submit(starts[0])])
+        for nxt in [*starts[1:], None]:
+            idx, out, futures = pending.popleft()
+            for f in futures:
+                f.result()
+            if nxt is not None:
+                pending.append(submit(nxt))
+            yield idx, out
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -39,6 +39,33 @@ def saturation(rgb: np.ndarray) -> np.ndarray:
     return np.where(mx > 0, (mx - mn) / np.maximum(mx, 1.0), 0.0)
 
 
+def _max_min_code(rgb: np.ndarray) -> np.ndarray:
+    """``max * 256 + min`` channel of ``[..., 3]`` uint8 RGB (uint16)."""
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    code = np.maximum(np.maximum(r, g), b).astype(np.uint16)
+    code <<= 8
+    code |= np.minimum(np.minimum(r, g), b)
+    return code
+
+
+def _sat_table() -> np.ndarray:
+    mx, mn = np.meshgrid(np.arange(256, dtype=np.uint8), np.arange(256, dtype=np.uint8), indexing="ij")
+    return saturation(np.stack([mx, mn, mn], axis=-1)).ravel()  # same float32 maths as saturation()
+
+
+_SAT_TABLE = _sat_table()
+
+
+def _otsu_histogram(values: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """skimage's 256-bin image histogram (counts, bin centres) of ``values`` repeated ``counts`` times.
+
+    ``np.histogram`` bins each value on its own, so weighting the distinct values by their
+    counts gives the same histogram as binning every pixel.
+    """
+    hist, edges = np.histogram(values, bins=256, weights=counts)
+    return hist.astype(np.int64), (edges[:-1] + edges[1:]) / 2.0
+
+
 def optical_density(rgb: np.ndarray) -> np.ndarray:
     """Per-channel optical density ``-log((I + 1) / 256)`` of ``[..., 3]`` uint8 RGB."""
     return -np.log((rgb.astype(np.float32) + 1.0) / 256.0)
@@ -59,14 +86,20 @@ def tissue_mask(rgb: np.ndarray, um_per_px: float, config: TissueConfig | None =
     from skimage.filters import threshold_otsu
 
     config = config or TissueConfig()
-    sat = saturation(rgb)
+    # Saturation depends only on a pixel's (max, min) channel pair: 64k distinct values at most,
+    # so it is looked up in a table, and Otsu's histogram is built from the pair counts.
+    code = _max_min_code(rgb)
+    sat_table = _SAT_TABLE
+    pair_counts = np.bincount(code.ravel(), minlength=65536)
+    present = np.flatnonzero(pair_counts)
+    values = sat_table[present]
     lut = optical_density(np.arange(256, dtype=np.uint8))  # OD is per channel: a 256-entry table
     od = (lut[rgb[..., 0]] + lut[rgb[..., 1]] + lut[rgb[..., 2]]) / np.float32(3.0)
     try:
-        thr = threshold_otsu(sat) if sat.max() > sat.min() else 1.0
+        thr = threshold_otsu(hist=_otsu_histogram(values, pair_counts[present])) if values.max() > values.min() else 1.0
     except ValueError:
         thr = 1.0
-    mask = (sat > max(thr, config.min_saturation)) & (od > config.min_od)
+    mask = (sat_table[code] > max(thr, config.min_saturation)) & (od > config.min_od)
     mask = _dilate(_erode(mask, 3), 3)  # opening, 3x3
     mask = _erode(_dilate(mask, 5), 5)  # closing, 5x5
     mask = _fill_holes(mask)
@@ -92,9 +125,12 @@ def _box(mask: np.ndarray, size: int, erode: bool) -> np.ndarray:
         pad[axis] = (r, r)
         padded = np.pad(out, pad, constant_values=False)
         n = out.shape[axis]
-        acc = padded.take(np.arange(0, n), axis=axis)
+        window = [slice(None), slice(None)]
+        window[axis] = slice(0, n)
+        acc = padded[tuple(window)].copy()
         for k in range(1, size):
-            acc = op(acc, padded.take(np.arange(k, k + n), axis=axis))
+            window[axis] = slice(k, k + n)
+            op(acc, padded[tuple(window)], out=acc)
         out = acc
     return out
 
@@ -134,8 +170,9 @@ def tile_tissue_fraction(mask: np.ndarray, xs: np.ndarray, ys: np.ndarray, tile_
         ``[N]`` float in [0, 1].
     """
     h, w = mask.shape
-    integral = np.zeros((h + 1, w + 1), np.float64)
-    integral[1:, 1:] = mask.astype(np.float64).cumsum(0).cumsum(1)
+    integral = np.zeros((h + 1, w + 1), np.int64)  # exact counts; the division below is as in float64
+    np.cumsum(mask, axis=0, dtype=np.int64, out=integral[1:, 1:])
+    np.cumsum(integral[1:, 1:], axis=1, out=integral[1:, 1:])
     x0 = np.clip(np.floor(xs / downsample).astype(int), 0, w)
     y0 = np.clip(np.floor(ys / downsample).astype(int), 0, h)
     x1 = np.clip(np.ceil((xs + tile_l0) / downsample).astype(int), 0, w)

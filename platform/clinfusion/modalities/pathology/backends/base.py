@@ -20,9 +20,12 @@ class SlideBackend(ABC):
     Attributes:
         name: backend registry name.
         path: the primary file.
+        concurrent_reads: True if ``read_region`` is thread-safe (tiles are then read by several
+            threads; otherwise by one background thread).
     """
 
     name: str = ""
+    concurrent_reads: bool = False  # whether read_region may be called from several threads at once
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -90,26 +93,71 @@ class SlideBackend(ABC):
                 best = i
         return best
 
+    def read_level(self, level: int, threads: int = 1) -> np.ndarray:
+        """A whole level ``[h, w, 3]`` uint8 (the same pixels as one ``read_region`` of it).
+
+        Backends override this with something faster where they can (threads, direct decoding).
+        """
+        return self.read_region((0, 0), level, self.level_dimensions[level])
+
+    def thumbnail_level(self, max_side: int) -> int:
+        """The level a ``max_side`` thumbnail is rendered from (deepest level at least that fine)."""
+        w0, h0 = self.dimensions
+        return self.best_level_for_downsample(max(max(w0, h0) / max_side, 1.0))
+
     def thumbnail(self, max_side: int) -> tuple[np.ndarray, float]:
         """An RGB rendering of the whole slide with its longest side at most ``max_side``.
 
         Returns:
             ``([h, w, 3] uint8, downsample)`` where downsample is level-0 pixels per thumbnail pixel.
         """
-        from PIL import Image
-
-        w0, h0 = self.dimensions
-        target = max(w0, h0) / max_side
-        level = self.best_level_for_downsample(max(target, 1.0))
-        region = self.read_region((0, 0), level, self.level_dimensions[level])
-        scale = max(1.0, target)
-        size = (max(1, round(w0 / scale)), max(1, round(h0 / scale)))
-        if (region.shape[1], region.shape[0]) != size:
-            region = np.asarray(Image.fromarray(region).resize(size, Image.Resampling.BOX))
-        return region, w0 / size[0]
+        return render_thumbnail(self.read_level(self.thumbnail_level(max_side)), self.dimensions, max_side)
 
     def __enter__(self) -> SlideBackend:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def render_thumbnail(region: np.ndarray, dimensions: tuple[int, int], max_side: int,
+                     threads: int = 1) -> tuple[np.ndarray, float]:
+    """Box-resize a whole-level read to the thumbnail size (see :meth:`SlideBackend.thumbnail`).
+
+    Pillow resizes in two passes, horizontal then vertical, rounding to uint8 in between; with
+    ``threads`` > 1 the horizontal pass runs on row bands in parallel (Pillow releases the GIL),
+    which gives the same pixels as one ``resize`` call (tested).
+
+    Args:
+        region: ``[h, w, 3]`` uint8, a whole level of the slide.
+        dimensions: level-0 (width, height).
+        max_side: longest thumbnail side.
+        threads: threads for the horizontal pass.
+
+    Returns:
+        ``([h, w, 3] uint8, level-0 pixels per thumbnail pixel)``.
+    """
+    from PIL import Image
+
+    w0, h0 = dimensions
+    scale = max(1.0, max(w0, h0) / max_side)
+    size = (max(1, round(w0 / scale)), max(1, round(h0 / scale)))
+    h, w = region.shape[:2]
+    if (w, h) == size:
+        return region, w0 / size[0]
+    if threads > 1 and w != size[0] and h >= 2 * _BAND_ROWS:
+        from concurrent.futures import ThreadPoolExecutor
+
+        wide = np.empty((h, size[0], 3), np.uint8)
+
+        def band(y: int) -> None:
+            rows = np.ascontiguousarray(region[y:y + _BAND_ROWS])
+            wide[y:y + len(rows)] = np.asarray(Image.fromarray(rows).resize((size[0], len(rows)), Image.Resampling.BOX))
+
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(band, range(0, h, _BAND_ROWS)))
+        region = wide
+    return np.asarray(Image.fromarray(np.ascontiguousarray(region)).resize(size, Image.Resampling.BOX)), w0 / size[0]
+
+
+_BAND_ROWS = 256

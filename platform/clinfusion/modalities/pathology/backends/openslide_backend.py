@@ -11,6 +11,8 @@ import numpy as np
 from clinfusion.errors import IngestError
 from clinfusion.modalities.pathology.backends.base import SlideBackend
 
+_BAND_PX = 256  # row band height of threaded whole-level reads
+
 
 def _float(value: Any) -> float | None:
     try:
@@ -24,6 +26,7 @@ class OpenSlideBackend(SlideBackend):
     """A slide opened with openslide-python (the bundled openslide-bin library)."""
 
     name = "openslide"
+    concurrent_reads = True  # OpenSlide handles are thread-safe; ctypes calls release the GIL
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
@@ -71,10 +74,42 @@ class OpenSlideBackend(SlideBackend):
             raise IngestError(f"tile read failed at {location} level {level}: {err}", file=self.path, field="pixels") from None
         # Transparent (outside the scanned area) pixels render as white, as on a glass slide.
         transparent = rgba[..., 3] == 0
-        rgb = np.array(rgba[..., :3])  # contiguous copy, so later batch stacking is a plain memcpy
+        rgb = rgba[..., :3]  # a view: the caller's copy (into a tile batch) is the only one
         if transparent.any():
             rgb[transparent] = 255
         return rgb
+
+    def read_level(self, level: int, threads: int = 1) -> np.ndarray:
+        """A whole level: decoded directly when it is a plain JPEG-tiled TIFF page (checked
+        against OpenSlide's pixels, see :mod:`.tiff_jpeg`), else read by OpenSlide in row bands
+        from ``threads`` threads (level 0) or in one call."""
+        fast = self._jpeg_level(level)
+        if fast is not None:
+            return fast.decode(threads)
+        w, h = self.level_dimensions[level]
+        if threads <= 1 or self.level_downsamples[level] != 1.0 or h < 2 * _BAND_PX:
+            return self.read_region((0, 0), level, (w, h))
+        from concurrent.futures import ThreadPoolExecutor
+
+        out = np.empty((h, w, 3), np.uint8)
+
+        def band(y: int) -> None:
+            out[y:y + _BAND_PX] = self.read_region((0, y), 0, (w, min(_BAND_PX, h - y)))
+
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(band, range(0, h, _BAND_PX)))
+        return out
+
+    def _jpeg_level(self, level: int):
+        from clinfusion.modalities.pathology.backends.tiff_jpeg import VENDORS, TiffJpegLevel
+
+        ds = self.level_downsamples[level]
+        if self.vendor not in VENDORS or ds != round(ds):
+            return None
+        fast = TiffJpegLevel.find(self.path, self.level_dimensions[level])
+        if fast is None or not fast.matches(lambda xy, wh: self.read_region((xy[0] * int(ds), xy[1] * int(ds)), level, wh)):
+            return None
+        return fast
 
     def _read_rgba(self, x: int, y: int, level: int, size: tuple[int, int]) -> np.ndarray:
         """``[h, w, 4]`` uint8 RGBA straight into a numpy buffer (no PIL image round trip).
@@ -89,7 +124,7 @@ class OpenSlideBackend(SlideBackend):
         low_read, convert = getattr(lowlevel, "_read_region", None), getattr(lowlevel, "_convert", None)
         handle = getattr(self._slide, "_osr", None)
         if low_read is None or convert is None or handle is None or w <= 0 or h <= 0:
-            return np.asarray(self._slide.read_region((x, y), level, size))
+            return np.array(self._slide.read_region((x, y), level, size))
         buf = np.empty((h, w), np.uint32)
         low_read(handle, buf.ctypes.data_as(ctypes.POINTER(ctypes.c_uint32)), x, y, level, w, h)
         convert.argb2rgba(buf)
