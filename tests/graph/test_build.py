@@ -78,3 +78,31 @@ def test_feature_knn_fallbacks_and_config_errors():
     assert load_graph_config().k_spatial == 8
     aligned = align_schema(build_patient_graph({"ecg": ts}), {"ecg": 2, "pathology": 3})
     assert aligned["pathology"].x.shape == (0, 3)
+
+
+def test_edge_cache_reuses_edges_from_disk_and_keys_on_inputs(tmp_path, monkeypatch):
+    import numpy as np
+    from clinfusion.featurize.tokens import TokenSet
+    from clinfusion.graph import GraphConfig, build_patient_graph
+    from clinfusion.graph import edges as edge_mod
+    from clinfusion.graph.cache import EdgeCache
+
+    rng = np.random.default_rng(0)
+    tiles = TokenSet(rng.normal(size=(12, 4)).astype(np.float32), positions=rng.uniform(0, 1000, (12, 2)))
+    first = EdgeCache(tmp_path / "edges")
+    g1 = build_patient_graph({"pathology": tiles}, GraphConfig(), ["pathology"], first)
+    assert first.misses == 1 and len(list((tmp_path / "edges").rglob("*.npy"))) == 1
+
+    def boom(*a, **k):
+        raise AssertionError("edges recomputed")
+
+    monkeypatch.setattr(edge_mod, "knn_edges", boom)
+    again = EdgeCache(tmp_path / "edges")  # a new process: read from disk
+    other_values = TokenSet(tiles.tokens + 5.0, positions=tiles.positions)  # spatial edges ignore values
+    g2 = build_patient_graph({"pathology": other_values}, GraphConfig(), ["pathology"], again)
+    assert again.hits == 1
+    et = ("pathology", "intra", "pathology")
+    assert np.array_equal(g1[et].edge_index.numpy(), g2[et].edge_index.numpy())
+    moved = TokenSet(tiles.tokens, positions=tiles.positions * 2.0 + 1.0)
+    with pytest.raises(AssertionError, match="recomputed"):  # new positions: a new key, computed again
+        build_patient_graph({"pathology": moved}, GraphConfig(), ["pathology"], again)

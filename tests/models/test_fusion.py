@@ -83,3 +83,18 @@ def test_modality_dropout_patterns_keep_one_modality():
     assert out[75:].sum() < present[75:].sum()
     with pytest.raises(ValueError, match="dropout_pattern"):
         modality_dropout(present, 0.5, "bogus", g)
+
+
+def test_modality_heads_add_one_term_per_present_modality():
+    from clinfusion.models.fusion import FusionModel
+
+    dims, batch = _batch(missing_rate=0.4, seed=2)
+    torch.manual_seed(0)
+    model = FusionModel(dims, config=FusionConfig(hidden=8, modality_heads=True)).eval()
+    base = model(batch)["risk"]  # zero-initialised: the additive heads change nothing at the start
+    with torch.no_grad():
+        model.modality_heads["pathology"].bias.fill_(1.0)
+    out = model(batch)["risk"]
+    has_path = batch["patient"].mask[:, MODS.index("pathology")].float()
+    assert has_path.min() == 0 and has_path.max() == 1  # both kinds of patients in the batch
+    assert torch.allclose(out - base, has_path)  # +1 for patients with a slide, nothing for the others

@@ -52,5 +52,14 @@ def test_train_cli_writes_results_and_a_reloadable_mlflow_model(tmp_path):
                           capture_output=True, text=True, env={**__import__("os").environ, "MLFLOW_DISABLE_TELEMETRY": "true"})
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert float(proc.stdout.strip().splitlines()[-1]) < 1e-5
+    # token-level integrated-gradients attributions of the final model are logged with the run
+    import mlflow
+    from mlflow.artifacts import download_artifacts
+
+    mlflow.set_tracking_uri(res["mlflow_tracking_uri"])
+    attr = pd.read_parquet(download_artifacts(run_id=res["mlflow_run_id"], artifact_path="token_attributions.parquet"))
+    assert {"genomics", "ecg"} <= set(attr.modality) and attr.attribution.abs().sum() > 0
+    summary = pd.read_csv(download_artifacts(run_id=res["mlflow_run_id"], artifact_path="attribution_summary.csv"))
+    assert set(summary.columns) == {"modality", "name", "mean_abs"}
     assert main(["evaluate", "--json", str(out)]) == 0
     assert isinstance(pd.read_json(out, typ="series"), pd.Series)

@@ -9,7 +9,15 @@ import typer
 # typer >= 0.2x vendors click as typer._click; its exceptions are the ones raised here.
 from typer._click import exceptions as click_exc
 
-from clinfusion.cli import app_cmds, cohort_cmds, featurize_cmds, import_cmds, synth_cmds, train_cmds
+from clinfusion.cli import (
+    app_cmds,
+    cohort_cmds,
+    featurize_cmds,
+    import_cmds,
+    retrain_cmds,
+    synth_cmds,
+    train_cmds,
+)
 from clinfusion.cli.console import STATE, err_console
 from clinfusion.errors import ClinFusionError
 
@@ -31,7 +39,7 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for
 
 # Explicit registry of command groups: each module exposes COMMANDS = {name: function}.
 # A new group is a new module listed here.
-COMMAND_MODULES = (cohort_cmds, featurize_cmds, synth_cmds, import_cmds, train_cmds, app_cmds)
+COMMAND_MODULES = (cohort_cmds, featurize_cmds, synth_cmds, import_cmds, train_cmds, app_cmds, retrain_cmds)
 for _module in COMMAND_MODULES:
     for _name, _fn in _module.COMMANDS.items():
         if isinstance(_fn, typer.Typer):  # a sub-group, e.g. `clinfusion import tcga`

@@ -22,20 +22,36 @@ import numpy as np
 from clinfusion.errors import ConfigError
 from clinfusion.featurize.tokens import TokenSet
 from clinfusion.graph import edges
+from clinfusion.graph.cache import EdgeCache
 from clinfusion.graph.config import GraphConfig
 
 HUB = "patient"
 
 
-def intra_edges(modality: str, ts: TokenSet, config: GraphConfig) -> np.ndarray:
+def intra_edges(modality: str, ts: TokenSet, config: GraphConfig, cache: EdgeCache | None = None) -> np.ndarray:
     """Intra-modality edge index of one token set (see :class:`GraphConfig`).
 
     Fallbacks: ``spatial_knn`` without positions and ``set_overlap`` without
     ``meta["set_members"]`` (one gene list per token) use ``feature_knn``.
 
+    Args:
+        cache: reuse edges computed before from the same inputs (see :mod:`clinfusion.graph.cache`).
+
     Shapes:
         output: ``[2, E]`` int64.
     """
+    if cache is None:
+        return _intra_edges(modality, ts, config)
+    params = {"k_spatial": config.k_spatial, "k_feature": config.k_feature, "min_jaccard": config.min_jaccard}
+    key = cache.key(modality, config.strategy(modality), params, ts)
+    found = cache.get(key)
+    if found is None:
+        found = _intra_edges(modality, ts, config)
+        cache.put(key, found)
+    return found
+
+
+def _intra_edges(modality: str, ts: TokenSet, config: GraphConfig) -> np.ndarray:
     name = config.strategy(modality)
     members = ts.meta.get("set_members") if isinstance(ts.meta, dict) else None
     if name == "none" or ts.n_tokens == 1:
@@ -54,6 +70,7 @@ def build_patient_graph(
     tokens: Mapping[str, TokenSet],
     config: GraphConfig | None = None,
     modalities: Sequence[str] | None = None,
+    edge_cache: EdgeCache | None = None,
 ) -> Any:
     """Build a patient's :class:`torch_geometric.data.HeteroData`.
 
@@ -62,6 +79,7 @@ def build_patient_graph(
         config: edge settings (default :class:`GraphConfig`).
         modalities: the cohort's modality order for the presence mask (default: sorted keys of
             ``tokens``); a key of ``tokens`` not listed here is an error.
+        edge_cache: where to find/keep intra-modality edges (None: always computed).
 
     Returns:
         The graph; ``data[HUB].mask`` is ``[1, M]`` bool.
@@ -91,7 +109,7 @@ def build_patient_graph(
         data[m].x = torch.from_numpy(np.ascontiguousarray(ts.tokens, dtype=np.float32))
         if ts.positions is not None:
             data[m].pos = torch.from_numpy(np.ascontiguousarray(ts.positions, dtype=np.float32))
-        data[m, "intra", m].edge_index = torch.from_numpy(intra_edges(m, ts, config))
+        data[m, "intra", m].edge_index = torch.from_numpy(intra_edges(m, ts, config, edge_cache))
         to_hub = torch.stack([torch.arange(ts.n_tokens), torch.zeros(ts.n_tokens, dtype=torch.long)])
         data[m, "to_hub", HUB].edge_index = to_hub
         data[HUB, "from_hub", m].edge_index = to_hub.flip(0)

@@ -32,6 +32,9 @@ class FusionConfig(BaseModel):
             linear model (a few full-batch Adam steps from zero leave it far from its optimum).
         deep: use the fused embedding in the heads; ``False`` leaves only the wide (linear)
             path, so inner-fold selection can switch the deep path off where it does not help.
+        modality_heads: also an additive linear Cox/hazard head on each present modality's pooled
+            summary (before the transformer; a missing modality adds nothing), so each modality's
+            contribution to the risk is a term of its own next to the fused [CLS] path.
         deep_init_zero: start the deep heads at zero, so training starts from the linear model
             and the network learns a residual.
         modality_dropout: probability of hiding a present modality during training.
@@ -52,6 +55,7 @@ class FusionConfig(BaseModel):
     n_bins: int = Field(4, ge=1)
     wide: bool = True
     deep: bool = True
+    modality_heads: bool = False
     wide_tokens: bool = False
     wide_init: Literal["zero", "cox"] = "zero"
     wide_penalizer: float = Field(0.1, gt=0)

@@ -59,6 +59,12 @@ class FusionModel(nn.Module):
         self.pool = nn.ModuleDict({m: AttentionPooling(h) for m in self.modalities})
         self.fuse = ModalityTransformer(len(self.modalities), h, cfg.transformer_layers, cfg.transformer_heads,
                                         cfg.dropout, cfg.mask_missing)
+        self.modality_heads = nn.ModuleDict({m: nn.Linear(h, 1 + cfg.n_bins) for m in self.modalities}) \
+            if cfg.modality_heads else None
+        if self.modality_heads is not None and cfg.deep_init_zero:
+            for lin in self.modality_heads.values():
+                nn.init.zeros_(lin.weight)
+                nn.init.zeros_(lin.bias)
         self.heads = WideDeepHeads(h, cfg.n_bins, n_classes, n_covariates, wide=cfg.wide,
                                    deep_init_zero=cfg.deep_init_zero, deep=cfg.deep)
 
@@ -95,6 +101,11 @@ class FusionModel(nn.Module):
         emb, _ = self.fuse(stacked, present, x[HUB])
         cov = batch[HUB].cov if "cov" in batch[HUB] else None
         out = self.heads(emb, cov)
+        if self.modality_heads is not None:
+            terms = torch.stack([self.modality_heads[m](summaries[j]) for j, m in enumerate(self.modalities)], 1)
+            additive = (terms * present.unsqueeze(-1).to(terms.dtype)).sum(1)  # [B, 1 + K]
+            out["risk"] = out["risk"] + additive[:, 0]
+            out["hazard_logits"] = out["hazard_logits"] + additive[:, 1:]
         out.update(embedding=emb, present=present, attention=attention)
         if explain:
             w = self.fuse.cls_attention(stacked, present, x[HUB])

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from clinfusion.errors import ConfigError, FeaturizeError, WorkspaceError
 from clinfusion.featurize.tokens import TokenSet
+from clinfusion.graph.cache import EdgeCache
 
 OUTCOME_COLUMNS = ("patient_id", "survival_time", "event", "diagnosis")
 
@@ -24,6 +26,8 @@ class CohortData:
         diagnosis: class index (``-1`` unknown); classes: class names.
         covariates: raw clinical covariates (one row per patient).
         tokens: ``{modality: {pseudonym: TokenSet}}``; a missing modality is absent.
+        edge_cache: graph edge cache (:class:`~clinfusion.graph.cache.EdgeCache`; the workspace's
+            ``graphs/edges`` when loaded from a workspace, else in memory).
     """
 
     patient_ids: list[str]
@@ -33,6 +37,7 @@ class CohortData:
     classes: list[str]
     covariates: pd.DataFrame
     tokens: dict[str, dict[str, TokenSet]]
+    edge_cache: Any = None
 
     @property
     def modalities(self) -> list[str]:
@@ -80,7 +85,7 @@ def cohort_from_frames(clinical: pd.DataFrame, tokens: Mapping[str, Mapping[str,
     keep = set(ids)
     toks = {m: {p: ts for p, ts in per.items() if p in keep} for m, per in tokens.items()}
     return CohortData(ids, df["survival_time"].to_numpy(float), df["event"].to_numpy(int), diag, classes,
-                      df[cov_cols].reset_index(drop=True), {m: t for m, t in toks.items() if t})
+                      df[cov_cols].reset_index(drop=True), {m: t for m, t in toks.items() if t}, EdgeCache())
 
 
 def clinical_table(ws) -> pd.DataFrame:
@@ -132,4 +137,23 @@ def load_cohort(ws, modalities: Sequence[str] | None = None, encoders: Mapping[s
         if enc is None:
             raise FeaturizeError(f"no tokens for modality {m!r}; cached: {sorted(found)}", file=ws.tokens_dir, field=m)
         tokens[m] = load_tokens(ws, m, enc)
-    return cohort_from_frames(clinical_table(ws), tokens, covariates)
+    data = cohort_from_frames(clinical_table(ws), tokens, covariates)
+    data.edge_cache = EdgeCache(ws.root / "graphs" / "edges")
+    return data
+
+
+def with_diagnosis(data: CohortData, labels: Mapping[str, str]) -> CohortData:
+    """``data`` with the diagnosis of some patients replaced (e.g. clinicians' overrides).
+
+    A label that is not yet a class is added to ``classes``; patients not in ``data`` are ignored.
+    """
+    from dataclasses import replace
+
+    classes = list(data.classes) + sorted({str(v) for v in labels.values()} - set(data.classes))
+    lookup = {c: i for i, c in enumerate(classes)}
+    diag = data.diagnosis.copy()
+    pos = {p: i for i, p in enumerate(data.patient_ids)}
+    for pid, label in labels.items():
+        if pid in pos:
+            diag[pos[pid]] = lookup[str(label)]
+    return replace(data, diagnosis=diag, classes=classes)

@@ -24,6 +24,7 @@ def patient_graphs(
     graph_config: GraphConfig,
     cov: np.ndarray | None = None,
     targets: Mapping[str, np.ndarray] | None = None,
+    edge_cache: Any = None,
 ) -> list[Any]:
     """One graph per patient; hub attributes ``cov [1, C]`` and each target ``[1]``.
 
@@ -33,13 +34,14 @@ def patient_graphs(
         std: the fold's fitted standardiser.
         cov: encoded covariates ``[N, C]``.
         targets: e.g. ``{"time": [N], "event": [N], "bin": [N], "diagnosis": [N], "dscore": [N]}``.
+        edge_cache: a :class:`~clinfusion.graph.cache.EdgeCache` (the workspace's during training).
     """
     import torch
 
     graphs = []
     for i, bundle in enumerate(bundles):
         toks = {m: standardized(bundle[m], m, std) for m in modalities if m in bundle}
-        g = build_patient_graph(toks, graph_config, modalities)
+        g = build_patient_graph(toks, graph_config, modalities, edge_cache)
         if cov is not None:
             g["patient"].cov = torch.from_numpy(cov[i : i + 1])
         for name, values in (targets or {}).items():

@@ -13,7 +13,7 @@ import pandas as pd
 
 from clinfusion.training.config import TrainConfig, flatten
 from clinfusion.training.cv import default_splits, read_splits, run_cv
-from clinfusion.training.dataset import CohortData, load_cohort
+from clinfusion.training.dataset import CohortData, load_cohort, with_diagnosis
 
 
 def fingerprint(ws) -> str:
@@ -53,8 +53,12 @@ def choose_splits(ws, data: CohortData, config: TrainConfig, splits_dir: Path | 
 
 def train_workspace(ws, config: TrainConfig, *, splits_dir: Path | None = None, folds: int | None = None,
                     track: bool = True, tracking_uri: str | None = None,
-                    progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+                    progress: Callable[[str], None] | None = None,
+                    label_overrides: dict[str, str] | None = None) -> dict[str, Any]:
     """Cross-validate the fusion model and the baselines, fit the final model, log to MLflow.
+
+    ``label_overrides`` (``{pseudonym: diagnosis}``, e.g. clinicians' review overrides) replace the
+    clinical table's diagnosis of those patients.
 
     Returns:
         The results dict written by ``clinfusion train --json`` (see docs/training.md).
@@ -64,6 +68,8 @@ def train_workspace(ws, config: TrainConfig, *, splits_dir: Path | None = None, 
     from clinfusion.training.trainer import train_fusion
 
     data = load_cohort(ws, config.modalities, config.encoders, config.covariates)
+    if label_overrides:
+        data = with_diagnosis(data, label_overrides)
     splits, source = choose_splits(ws, data, config, splits_dir, folds)
     run = run_cv(data, splits, config, progress)
 
@@ -114,6 +120,7 @@ def _log(ws, data, config, result, run, final, uri, version, tables) -> dict[str
     from clinfusion.tracking.bundle import bundle_to_json
     from clinfusion.tracking.pyfunc import predictions_frame
     from clinfusion.tracking.run import log_training
+    from clinfusion.training.attribution import attribution_summary, integrated_gradients
     from clinfusion.training.review_tables import embeddings_table, fold_survival_table, token_attention_table
     from clinfusion.training.trainer import _bundles, predict_fusion
 
@@ -123,7 +130,9 @@ def _log(ws, data, config, result, run, final, uri, version, tables) -> dict[str
     out = predict_fusion(final, data, ids)
     preds = predictions_frame(final, out)
     preds.insert(0, "patient_id", list(ids))  # pseudonyms: the review app matches rows to patients
+    attributions = integrated_gradients(final, data, ids, n_steps=16)
     tables = {**tables, "embeddings.csv": embeddings_table(ids, out["embedding"]),
+              "token_attributions.parquet": attributions, "attribution_summary.csv": attribution_summary(attributions),
               "fold_survival.csv": fold_survival_table(run.fusion_fits, data, ids),
               "token_attention.parquet": token_attention_table(final, data, ids)}
     with tempfile.TemporaryDirectory() as tmp:

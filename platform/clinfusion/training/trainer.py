@@ -124,7 +124,7 @@ def _graphs(fit: FittedFusion, data: CohortData, ids: Sequence[str]) -> list[Any
         "bin": bin_index(data.time[ix], fit.bin_edges), "diagnosis": data.diagnosis[ix],
         "dscore": _dropout_score(data.time[ix], data.event[ix]),
     }
-    return patient_graphs(bundles, fit.modalities, fit.standardizer, fit.config.graph, cov, targets)
+    return patient_graphs(bundles, fit.modalities, fit.standardizer, fit.config.graph, cov, targets, data.edge_cache)
 
 
 def _targets(batch: Any) -> dict[str, Any]:

@@ -102,11 +102,14 @@ def colour_moments(p: np.ndarray) -> np.ndarray:
     return np.concatenate([mean.T, std.T, skew.T], axis=1)
 
 
-def texture_features(p: np.ndarray) -> np.ndarray:
-    """LBP bit-count histogram (9), mean gradient magnitude, Laplacian variance: ``[N, 11]``."""
+def texture_features(p: np.ndarray, gray: np.ndarray | None = None) -> np.ndarray:
+    """LBP bit-count histogram (9), mean gradient magnitude, Laplacian variance: ``[N, 11]``.
+
+    ``gray``: ``gray_planes(p)`` if already computed (by the quality checks).
+    """
     from clinfusion.modalities.pathology.quality import gray_planes
 
-    g = gray_planes(p)
+    g = gray_planes(p) if gray is None else gray
     n = len(g)
     c = g[:, 1:-1, 1:-1]
     bits = np.zeros(c.shape, np.uint8)
@@ -144,10 +147,13 @@ def handcrafted_features(tiles: np.ndarray, stride: int = FEATURE_STRIDE) -> np.
     return features_from_planes(planes(tiles[:, ::stride, ::stride]))  # [3, N, h, w]: channels contiguous
 
 
-def features_from_planes(p: np.ndarray) -> np.ndarray:
-    """:func:`handcrafted_features` of tiles already subsampled and made planar ``[3, N, h, w]`` uint8."""
+def features_from_planes(p: np.ndarray, gray: np.ndarray | None = None) -> np.ndarray:
+    """:func:`handcrafted_features` of tiles already subsampled and made planar ``[3, N, h, w]`` uint8.
+
+    ``gray``: ``[N, h, w]`` luma of the same tiles if already computed (see :func:`texture_features`).
+    """
     if p.shape[1] == 0:
         return np.zeros((0, len(FEATURE_NAMES)), np.float32)
     stats, h = stain_features(p)
-    out = np.concatenate([stats, nuclei_features(h), colour_moments(p), texture_features(p)], axis=1)
+    out = np.concatenate([stats, nuclei_features(h), colour_moments(p), texture_features(p, gray)], axis=1)
     return out.astype(np.float32)

@@ -20,6 +20,7 @@ from clinfusion.modalities.pathology.quality import (
     REASONS,
     QualityConfig,
     drop_reason,
+    gray_planes,
     planes,
     quality_from_planes,
 )
@@ -124,7 +125,7 @@ def process_slide(slide: SlideBackend, options: PathologyOptions) -> SlideTiles:
     threads = read_threads(slide, options.tiling.read_threads)
     level = slide.thumbnail_level(options.tissue.thumbnail_px)
     region = slide.read_level(level, threads)
-    thumb, thumb_ds = render_thumbnail(region, slide.dimensions, options.tissue.thumbnail_px, threads)
+    thumb, thumb_ds = render_thumbnail(region, slide.dimensions, options.tissue.thumbnail_px)
     # A single-level slide was just decoded whole for the thumbnail: cut its tiles from memory.
     level_image = region if level == plan.level and slide.level_downsamples[level] == 1.0 else None
     del region
@@ -144,13 +145,17 @@ def process_slide(slide: SlideBackend, options: PathologyOptions) -> SlideTiles:
                                 threads, level_image)
     for idx, batch in batches:
         p = planes(batch[:, ::options.quality.stride, ::options.quality.stride])
-        q = quality_from_planes(p, options.quality)
+        gray = gray_planes(p)
+        q = quality_from_planes(p, options.quality, gray)
         for k in stats:
             stats[k][idx] = q[k]
         reasons[idx] = drop_reason(q)
         keep = reasons[idx] == ""
         if options.features and keep.any():
-            feats.append(features_from_planes(p[:, keep]) if shared else _features(batch[keep], fit))
+            if not shared:
+                feats.append(_features(batch[keep], fit))
+            else:
+                feats.append(features_from_planes(p, gray) if keep.all() else features_from_planes(p[:, keep], gray[keep]))
     seconds = {"fixed": t1 - t0, "tiles": time.perf_counter() - t1}
     for k, v in stats.items():
         tiles[k] = v

@@ -86,7 +86,7 @@ def _class_table() -> np.ndarray:
 _CLASS = _class_table()
 
 
-def _he_hue(p: np.ndarray, mx: np.ndarray, d: np.ndarray) -> np.ndarray:
+def _he_hue(p: np.ndarray, mx: np.ndarray, d: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Whether each pixel's hue is in the H&E range (<= 30 or >= 250 degrees), in integers.
 
     With d = max - min > 0: a red-max pixel has hue 60 (g - b) / d (<= 30 iff 2 (g - b) < d, and
@@ -95,18 +95,27 @@ def _he_hue(p: np.ndarray, mx: np.ndarray, d: np.ndarray) -> np.ndarray:
     through the float formula of :func:`_pen_ink`, so the result is identical to it (checked
     over all 2^24 colours in the tests). Only meaningful where d > 0.
 
+    Args:
+        valid: pixels whose answer is used (ties elsewhere are not resolved).
+
     Shapes:
-        p: ``[3, ...]`` int16; mx, d: ``[...]`` int16 max and max - min; returns ``[...]`` bool.
+        p: ``[3, ...]`` int16; mx, d: ``[...]`` int16 max and max - min; valid: ``[...]`` bool;
+        returns ``[...]`` bool.
     """
     r, g, b = p
-    rmax = r == mx
-    bmax = ~rmax & (g != mx)
-    gb2 = g - b
-    gb2 *= 2
+    not_rmax = r != mx
+    # t > 0: H&E hue, t == 0: exact tie, t < 0: ink hue.
+    t = g - b
+    t *= -2
+    t += d  # red max: d - 2 (g - b)
     rg6 = r - g
     rg6 *= 6
-    he = np.where(rmax, gb2 < d, bmax & (rg6 > d))
-    tie = (rmax & (gb2 == d)) | (bmax & (rg6 == d))
+    rg6 -= d  # blue max: 6 (r - g) - d
+    np.copyto(t, rg6, where=not_rmax)
+    t[not_rmax & (g == mx)] = -1  # green max: never H&E
+    he = t > 0
+    tie = t == 0
+    tie &= valid
     if tie.any():
         rf, gf, bf = (c[tie].astype(np.float32) / np.float32(255.0) for c in p)
         mxf = mx[tie].astype(np.float32) / np.float32(255.0)
@@ -132,7 +141,7 @@ def _ink_planes(p: np.ndarray, cls: np.ndarray, mx: np.ndarray, mn: np.ndarray) 
     strong = (cls & _STRONG).astype(bool)
     if strong.any():
         mx16 = mx.astype(np.int16)
-        ink |= strong & ~_he_hue(p.astype(np.int16), mx16, mx16 - mn)
+        ink |= strong & ~_he_hue(p.astype(np.int16), mx16, mx16 - mn, strong)
     return ink
 
 
@@ -170,17 +179,20 @@ def tile_quality(tiles: np.ndarray, config: QualityConfig | None = None) -> dict
     return quality_from_planes(planes(tiles[:, ::s, ::s]), config)
 
 
-def quality_from_planes(p: np.ndarray, config: QualityConfig) -> dict[str, np.ndarray]:
+def quality_from_planes(p: np.ndarray, config: QualityConfig, gray: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """:func:`tile_quality` of tiles already subsampled by ``config.stride`` and made planar.
 
+    Args:
+        gray: ``gray_planes(p)`` if the caller already has it (shared with texture features).
+
     Shapes:
-        p: ``[3, N, h, w]`` uint8 (see :func:`planes`).
+        p: ``[3, N, h, w]`` uint8 (see :func:`planes`); gray: ``[N, h, w]`` float32.
     """
     n = p.shape[1]
     cls, mx, mn = _classes(p)
     background = (cls & _BACKGROUND).reshape(n, -1).mean(1)
     pen = _ink_planes(p, cls, mx, mn).reshape(n, -1).mean(1)
-    sharp = laplacian_variance(gray_planes(p))
+    sharp = laplacian_variance(gray_planes(p) if gray is None else gray)
     return {
         "background_frac": background,
         "sharpness": sharp,

@@ -9,6 +9,8 @@ the result does not depend on the thumbnail size) are dropped.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -66,6 +68,30 @@ def _otsu_histogram(values: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray,
     return hist.astype(np.int64), (edges[:-1] + edges[1:]) / 2.0
 
 
+@functools.lru_cache(maxsize=8)
+def _od_blue_limit(min_od: float) -> np.ndarray:
+    """Per (red, green) pair, the largest blue for which mean optical density > ``min_od`` (-1: none).
+
+    The test is ``(lut[r] + lut[g] + lut[b]) / 3 > min_od`` in float32, as written out per pixel;
+    OD falls with intensity and float rounding is monotone, so for fixed (r, g) it holds exactly
+    for b <= limit: a binary search over b for all 65,536 pairs at once (checked against the
+    per-pixel formula over all 2^24 colours in the tests).
+
+    Returns:
+        ``[65536]`` int16, index ``r * 256 + g``.
+    """
+    lut = optical_density(np.arange(256, dtype=np.uint8))
+    rg = (lut[:, None] + lut[None, :]).ravel()
+    lo, hi = np.zeros(rg.size, np.int64), np.full(rg.size, 256, np.int64)  # first failing b in [lo, hi]
+    while (lo < hi).any():
+        mid = (lo + hi) // 2
+        fail = ((rg + lut[np.minimum(mid, 255)]) / np.float32(3.0) > min_od) == np.False_
+        fail &= lo < hi
+        hi = np.where(fail, mid, hi)
+        lo = np.where(~fail & (lo < hi), mid + 1, lo)
+    return (lo - 1).astype(np.int16)
+
+
 def optical_density(rgb: np.ndarray) -> np.ndarray:
     """Per-channel optical density ``-log((I + 1) / 256)`` of ``[..., 3]`` uint8 RGB."""
     return -np.log((rgb.astype(np.float32) + 1.0) / 256.0)
@@ -93,13 +119,15 @@ def tissue_mask(rgb: np.ndarray, um_per_px: float, config: TissueConfig | None =
     pair_counts = np.bincount(code.ravel(), minlength=65536)
     present = np.flatnonzero(pair_counts)
     values = sat_table[present]
-    lut = optical_density(np.arange(256, dtype=np.uint8))  # OD is per channel: a 256-entry table
-    od = (lut[rgb[..., 0]] + lut[rgb[..., 1]] + lut[rgb[..., 2]]) / np.float32(3.0)
     try:
         thr = threshold_otsu(hist=_otsu_histogram(values, pair_counts[present])) if values.max() > values.min() else 1.0
     except ValueError:
         thr = 1.0
-    mask = (sat_table[code] > max(thr, config.min_saturation)) & (od > config.min_od)
+    sat_ok = sat_table > max(thr, config.min_saturation)  # per (max, min) pair
+    rg = rgb[..., 0].astype(np.uint16)
+    rg <<= 8
+    rg |= rgb[..., 1]
+    mask = sat_ok[code] & (rgb[..., 2] <= _od_blue_limit(config.min_od)[rg])
     mask = _dilate(_erode(mask, 3), 3)  # opening, 3x3
     mask = _erode(_dilate(mask, 5), 5)  # closing, 5x5
     mask = _fill_holes(mask)
@@ -170,13 +198,20 @@ def tile_tissue_fraction(mask: np.ndarray, xs: np.ndarray, ys: np.ndarray, tile_
         ``[N]`` float in [0, 1].
     """
     h, w = mask.shape
-    integral = np.zeros((h + 1, w + 1), np.int64)  # exact counts; the division below is as in float64
-    np.cumsum(mask, axis=0, dtype=np.int64, out=integral[1:, 1:])
-    np.cumsum(integral[1:, 1:], axis=1, out=integral[1:, 1:])
     x0 = np.clip(np.floor(xs / downsample).astype(int), 0, w)
     y0 = np.clip(np.floor(ys / downsample).astype(int), 0, h)
     x1 = np.clip(np.ceil((xs + tile_l0) / downsample).astype(int), 0, w)
     y1 = np.clip(np.ceil((ys + tile_l0) / downsample).astype(int), 0, h)
     area = np.maximum((x1 - x0) * (y1 - y0), 1)
-    inside = integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]
+    # Tiles of one grid row share their mask rows: per distinct row band, cumulative column counts
+    # (one pass over the mask in all, instead of a full 2-D integral image).
+    inside = np.zeros(len(xs), np.int64)
+    bands, which = np.unique(np.stack([y0, y1], axis=1), axis=0, return_inverse=True)
+    order = np.argsort(which.ravel(), kind="stable")
+    ends = np.cumsum(np.bincount(which.ravel(), minlength=len(bands)))
+    for (a, b), stop, start in zip(bands, ends, np.concatenate([[0], ends[:-1]]), strict=True):
+        cum = np.zeros(w + 1, np.int64)
+        np.cumsum(np.count_nonzero(mask[a:b], axis=0), out=cum[1:])
+        sel = order[start:stop]
+        inside[sel] = cum[x1[sel]] - cum[x0[sel]]
     return inside / area

@@ -120,19 +120,17 @@ class SlideBackend(ABC):
         self.close()
 
 
-def render_thumbnail(region: np.ndarray, dimensions: tuple[int, int], max_side: int,
-                     threads: int = 1) -> tuple[np.ndarray, float]:
+def render_thumbnail(region: np.ndarray, dimensions: tuple[int, int], max_side: int) -> tuple[np.ndarray, float]:
     """Box-resize a whole-level read to the thumbnail size (see :meth:`SlideBackend.thumbnail`).
 
-    Pillow resizes in two passes, horizontal then vertical, rounding to uint8 in between; with
-    ``threads`` > 1 the horizontal pass runs on row bands in parallel (Pillow releases the GIL),
-    which gives the same pixels as one ``resize`` call (tested).
+    One Pillow call on purpose: Pillow picks the order of its two passes (horizontal/vertical,
+    rounded to uint8 in between) itself, so splitting the work into bands for threads changes
+    pixels for some sizes (measured; see tests/modalities/pathology/test_fast_paths.py).
 
     Args:
         region: ``[h, w, 3]`` uint8, a whole level of the slide.
         dimensions: level-0 (width, height).
         max_side: longest thumbnail side.
-        threads: threads for the horizontal pass.
 
     Returns:
         ``([h, w, 3] uint8, level-0 pixels per thumbnail pixel)``.
@@ -142,22 +140,6 @@ def render_thumbnail(region: np.ndarray, dimensions: tuple[int, int], max_side: 
     w0, h0 = dimensions
     scale = max(1.0, max(w0, h0) / max_side)
     size = (max(1, round(w0 / scale)), max(1, round(h0 / scale)))
-    h, w = region.shape[:2]
-    if (w, h) == size:
-        return region, w0 / size[0]
-    if threads > 1 and w != size[0] and h >= 2 * _BAND_ROWS:
-        from concurrent.futures import ThreadPoolExecutor
-
-        wide = np.empty((h, size[0], 3), np.uint8)
-
-        def band(y: int) -> None:
-            rows = np.ascontiguousarray(region[y:y + _BAND_ROWS])
-            wide[y:y + len(rows)] = np.asarray(Image.fromarray(rows).resize((size[0], len(rows)), Image.Resampling.BOX))
-
-        with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(band, range(0, h, _BAND_ROWS)))
-        region = wide
-    return np.asarray(Image.fromarray(np.ascontiguousarray(region)).resize(size, Image.Resampling.BOX)), w0 / size[0]
-
-
-_BAND_ROWS = 256
+    if (region.shape[1], region.shape[0]) != size:
+        region = np.asarray(Image.fromarray(np.ascontiguousarray(region)).resize(size, Image.Resampling.BOX))
+    return region, w0 / size[0]

@@ -49,6 +49,8 @@ class TiffJpegLevel:
         """The tiled JPEG page of ``path`` with level size ``size`` (w, h), or None if unsupported."""
         import tifffile
 
+        if not hasattr(os, "pread"):  # positional reads from threads (POSIX); elsewhere OpenSlide does it
+            return None
         try:
             with tifffile.TiffFile(str(path)) as tif:
                 for page in tif.pages:

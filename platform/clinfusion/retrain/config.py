@@ -1,0 +1,116 @@
+"""Retraining configuration: YAML -> frozen pydantic :class:`RetrainConfig` (defaults in ``default_retrain.yaml``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from clinfusion.graph.config import validation_error
+
+DEFAULT_YAML = Path(__file__).with_name("default_retrain.yaml")
+EXECUTORS: tuple[str, ...] = ("local",)
+"""Featurization executors (a Ray executor is planned: docs/retrain.md)."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SubgroupSpec(_Frozen):
+    """A declared subgroup: a clinical-table column, split into bands when ``bins`` are given.
+
+    ``{column: sex}`` gives one subgroup per value; ``{column: age, bins: [0, 60, 70, 200]}`` gives
+    the bands ``[0, 60)``, ``[60, 70)``, ``[70, 200)``.
+    """
+
+    column: str
+    bins: tuple[float, ...] | None = None
+
+    @model_validator(mode="after")
+    def _sorted(self) -> SubgroupSpec:
+        if self.bins is not None and (len(self.bins) < 2 or list(self.bins) != sorted(set(self.bins))):
+            raise ValueError(f"subgroup {self.column}: bins must be at least two increasing edges")
+        return self
+
+
+class GateConfig(_Frozen):
+    """When a challenger replaces the champion (see docs/retrain.md, "Gate rules")."""
+
+    cindex_margin: float = Field(0.01, ge=0.0, le=0.5)
+    ci_level: float = Field(0.95, gt=0.5, lt=1.0)
+    n_bootstrap: int = Field(500, ge=50)
+    ibs_tolerance: float = Field(0.01, ge=0.0)
+    subgroup_tolerance: float = Field(0.05, ge=0.0)
+    subgroups: tuple[SubgroupSpec, ...] = ()
+    min_subgroup_patients: int = Field(10, ge=2)
+    min_common_patients: int = Field(20, ge=5)
+    seed: int = 0
+
+
+class DriftConfig(_Frozen):
+    """Thresholds that mark a drift warning (new patients vs the champion's training cohort)."""
+
+    enabled: bool = True
+    psi_warn: float = Field(0.25, gt=0)
+    ks_p_warn: float = Field(0.01, gt=0, lt=1)
+    availability_warn: float = Field(0.15, gt=0, le=1)
+    outcome_rate_warn: float = Field(0.15, gt=0, le=1)
+    min_patients: int = Field(5, ge=2)
+    bins: int = Field(10, ge=2, le=50)
+    max_token_features: int = Field(24, ge=0)
+
+
+class OverrideConfig(_Frozen):
+    """Clinician overrides from the review store used as corrected labels."""
+
+    enabled: bool = False
+    target: str = "diagnosis"
+
+
+class RetrainConfig(_Frozen):
+    """Everything ``clinfusion retrain`` needs besides the workspace."""
+
+    cohort_dir: Path | None = None
+    demo_key: bool = False
+    modalities: tuple[str, ...] | None = None
+    train_config: Path | None = None
+    train: dict[str, Any] = Field(default_factory=dict)
+    tracking_uri: str | None = None
+    ingest_workers: int = Field(1, ge=1)
+    featurize_workers: int = Field(1, ge=1)
+    executor: Literal["local"] = "local"
+    gate: GateConfig = GateConfig()
+    drift: DriftConfig = DriftConfig()
+    overrides: OverrideConfig = OverrideConfig()
+
+    def train_settings(self):
+        """The :class:`~clinfusion.training.config.TrainConfig`: ``train_config`` (or the packaged
+        default) with the inline ``train`` keys merged over it."""
+        from clinfusion.training.config import load_train_config, merge
+
+        base = yaml.safe_load(Path(self.train_config).read_text()) if self.train_config else {}
+        return load_train_config(merge(base or {}, self.train))
+
+
+def load_retrain_config(source: dict[str, Any] | str | Path | None = None, **overrides: Any) -> RetrainConfig:
+    """Read and validate a retraining config (default: the packaged ``default_retrain.yaml``).
+
+    Args:
+        source: a dict, a YAML path, or ``None``.
+        overrides: top-level keys replacing those of the source.
+
+    Raises:
+        ConfigError: unknown key or invalid value, naming the file and field.
+    """
+    name = "<dict>"
+    if source is None or isinstance(source, str | Path):
+        name = str(source or DEFAULT_YAML)
+        source = yaml.safe_load(Path(name).read_text()) or {}
+    data = {**source, **{k: v for k, v in overrides.items() if v is not None}}
+    try:
+        return RetrainConfig.model_validate(data)
+    except ValidationError as err:
+        raise validation_error(err, name) from None
