@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(BIN)/python -m pipelines.demo --out $(DEMO_DIR)
 
 lint: $(STAMP)
-	$(BIN)/ruff check platform pipelines apps tests bench
+	$(BIN)/ruff check platform pipelines apps tests bench notebooks
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q

@@ -6,9 +6,10 @@ One run, one JSON (default bench/results/fusion_synthetic.json):
 2. cross-validation (the same patient-level folds for every model) of the fusion model and the
    baselines (clinical Cox, CoxNet, RSF, early-concatenation MLP, late fusion, each unimodal
    model) on the complete cohort, next to the oracle C-index (the true linear predictor);
-3. the same on the same patients with 30% missing-not-at-random modalities (patients with early
-   events lose each non-clinical modality more often, mean rate 30%), removed for training and
-   test alike, and each model's drop in C-index.
+3. the same on the same patients with 30% missing-not-at-random modalities, drawn by the
+   generator's own MNAR mechanism (each non-clinical modality's log-odds of missing rise 1.5 per SD
+   of the *true* risk; mean rate 30%), removed for training and test alike, and each model's drop
+   in C-index. Missingness then carries risk information that a model may learn to use.
 
 Bars (issue #8): (C_fusion - 0.5) >= 0.9 (C_oracle - 0.5); fusion beats the best unimodal model and
 the early-concatenation MLP; under MNAR fusion loses at most 0.02 and less than the MLP.
@@ -24,8 +25,6 @@ import os
 import time
 from dataclasses import replace
 from pathlib import Path
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 KEEP = ("clinical",)  # the clinical table is always there; only the other modalities go missing
@@ -54,19 +53,30 @@ def prepare(work: Path, n: int, seed: int) -> tuple[Path, Path, dict[str, float]
     return cohort, ws, timings
 
 
-def mnar(data, rate: float, seed: int):
-    """The cohort with each non-clinical modality removed MNAR (see ``robustness.missing_mask``)."""
-    from clinfusion.training.robustness import missing_mask
-    from clinfusion.training.trainer import _dropout_score
+def mnar(data, cohort: Path, ws_root: Path, rate: float, seed: int):
+    """The cohort with each non-clinical modality removed MNAR by the generator's own mechanism
+    (``clinfusion.synth.latent.missing_mask``: log-odds of missing rise by ``MNAR_STRENGTH`` per SD of
+    the *true* linear predictor, mean rate ``rate``), as if ``clinfusion synth --missing mnar`` had
+    not written those files. Returns the masked cohort and the share of present items hidden."""
+    import pandas as pd
+    from clinfusion.privacy import Pseudonymizer, load_key
+    from clinfusion.synth.config import SynthConfig
+    from clinfusion.synth.latent import missing_mask
 
+    truth = pd.read_csv(cohort / "truth" / "linear_predictor.csv")
+    pz = Pseudonymizer(load_key(ws_root, demo=True))
     mods = [m for m in data.modalities if m not in KEEP]
-    present = np.array([[p in data.tokens[m] for m in mods] for p in data.patient_ids], dtype=bool)
-    hidden = missing_mask(present, rate, "mnar", _dropout_score(data.time, data.event), seed)
+    cfg = SynthConfig(n_patients=len(truth), seed=seed + 1, missing_rate=rate, missing="mnar", modalities=tuple(mods))
+    masks = missing_mask(truth["linear_predictor"].to_numpy(float), cfg)
+    pseudo = [pz.patient(str(p)) for p in truth["patient_id"]]
     tokens = {m: dict(per) for m, per in data.tokens.items()}
-    for j, m in enumerate(mods):
-        for i in np.flatnonzero(hidden[:, j]):
-            tokens[m].pop(data.patient_ids[i], None)
-    return replace(data, tokens=tokens), float(hidden.sum() / present.sum())
+    hidden = present = 0
+    for m in mods:
+        present += len(tokens[m])
+        for pid, gone in zip(pseudo, masks[m], strict=True):
+            if gone and tokens[m].pop(pid, None) is not None:
+                hidden += 1
+    return replace(data, tokens=tokens), hidden / max(present, 1)
 
 
 def evaluate(data, splits, config) -> tuple[dict[str, float], float]:
@@ -124,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     data = load_cohort(Workspace(ws_dir), config.modalities, config.encoders, config.covariates)
     splits = default_splits(data, args.folds, config.seed)
     full, timings["cv_complete_s"] = evaluate(data, splits, config)
-    missing, share = mnar(data, args.rate, args.seed)
+    missing, share = mnar(data, cohort, ws_dir, args.rate, args.seed)
     miss, timings["cv_mnar_s"] = evaluate(missing, splits, config)
     orc = oracle(cohort)["cindex"]
     result = {

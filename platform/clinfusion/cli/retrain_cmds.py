@@ -25,6 +25,7 @@ def print_result(result) -> None:
                     title="featurize (encoded = new or changed patients)")
     if result.status == "no-new-data":
         console.print("no new data: not retraining (pass --force to train anyway)")
+        console.print(f"status: {result.status}; summary {result.path}")
         return
     if result.drift:
         console.print(f"drift: {len(result.drift['warnings'])} warning(s), {result.drift['n_new']} new patients; "

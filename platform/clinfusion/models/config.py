@@ -34,7 +34,8 @@ class FusionConfig(BaseModel):
             path, so inner-fold selection can switch the deep path off where it does not help.
         modality_heads: also an additive linear Cox/hazard head on each present modality's pooled
             summary (before the transformer; a missing modality adds nothing), so each modality's
-            contribution to the risk is a term of its own next to the fused [CLS] path.
+            contribution to the risk is a term of its own next to the fused [CLS] path (part of the
+            deep path: off when ``deep`` is false).
         deep_init_zero: start the deep heads at zero, so training starts from the linear model
             and the network learns a residual.
         modality_dropout: probability of hiding a present modality during training.
@@ -55,7 +56,7 @@ class FusionConfig(BaseModel):
     n_bins: int = Field(4, ge=1)
     wide: bool = True
     deep: bool = True
-    modality_heads: bool = False
+    modality_heads: bool = True
     wide_tokens: bool = False
     wide_init: Literal["zero", "cox"] = "zero"
     wide_penalizer: float = Field(0.1, gt=0)

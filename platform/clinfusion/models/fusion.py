@@ -60,7 +60,7 @@ class FusionModel(nn.Module):
         self.fuse = ModalityTransformer(len(self.modalities), h, cfg.transformer_layers, cfg.transformer_heads,
                                         cfg.dropout, cfg.mask_missing)
         self.modality_heads = nn.ModuleDict({m: nn.Linear(h, 1 + cfg.n_bins) for m in self.modalities}) \
-            if cfg.modality_heads else None
+            if cfg.modality_heads and cfg.deep else None  # deep=False: the linear wide path alone
         if self.modality_heads is not None and cfg.deep_init_zero:
             for lin in self.modality_heads.values():
                 nn.init.zeros_(lin.weight)

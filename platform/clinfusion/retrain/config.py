@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from clinfusion.graph.config import validation_error
 
 DEFAULT_YAML = Path(__file__).with_name("default_retrain.yaml")
-EXECUTORS: tuple[str, ...] = ("local",)
-"""Featurization executors (a Ray executor is planned: docs/retrain.md)."""
+EXECUTORS: tuple[str, ...] = ("local", "ray")
+"""Where featurization runs (``executors.py``)."""
 
 
 class _Frozen(BaseModel):
@@ -81,7 +81,9 @@ class RetrainConfig(_Frozen):
     tracking_uri: str | None = None
     ingest_workers: int = Field(1, ge=1)
     featurize_workers: int = Field(1, ge=1)
-    executor: Literal["local"] = "local"
+    executor: Literal["local", "ray"] = "local"
+    ray_address: str | None = None
+    ray_num_cpus: int = Field(2, ge=1)
     gate: GateConfig = GateConfig()
     drift: DriftConfig = DriftConfig()
     overrides: OverrideConfig = OverrideConfig()

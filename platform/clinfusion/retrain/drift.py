@@ -4,7 +4,8 @@ Three kinds of shift, each with a threshold that marks a warning (``DriftConfig`
 
 * availability: share of patients that have the modality;
 * feature distributions: population stability index (PSI, quantile bins of the reference) and
-  the two-sample Kolmogorov-Smirnov test, on interpretable features: the numeric fields a reader
+  the two-sample Kolmogorov-Smirnov test (a warning needs both: a large shift that is also
+  significant, since PSI alone is noisy on a few dozen new patients), on interpretable features: the numeric fields a reader
   stores in the catalog (ECG ``hr_bpm``, ``qtc_ms``...) and per-patient token means (named by the
   encoder's ``feature_names`` when it has them);
 * outcomes: event rate and the share of each diagnosis class.
@@ -60,18 +61,23 @@ class DriftReport:
 
 
 def psi(reference: np.ndarray, new: np.ndarray, bins: int = 10) -> float:
-    """Population stability index ``sum((p_new - p_ref) * ln(p_new / p_ref))`` over quantile bins of
-    the reference (shares floored at 1e-4 so an empty bin gives a large, finite value)."""
+    """Population stability index ``sum((q - p) * ln(q / p))`` over quantile bins of the reference.
+
+    Small samples make PSI explode (an empty bin has share 0), so the bin count shrinks to about
+    one bin per 5 patients of the smaller group and shares are smoothed by half a patient per bin
+    ((count + 0.5) / (n + 0.5 * bins)).
+    """
     ref, cur = np.asarray(reference, float), np.asarray(new, float)
-    edges = np.unique(np.quantile(ref, np.linspace(0, 1, bins + 1)))
+    k = int(min(bins, max(2, min(len(ref), len(cur)) // 5)))
+    edges = np.unique(np.quantile(ref, np.linspace(0, 1, k + 1)))
     if len(edges) < 2:  # constant reference: one bin for that value and one for the rest
-        p = np.array([np.mean(ref == ref[0]), np.mean(ref != ref[0])])
-        q = np.array([np.mean(cur == ref[0]), np.mean(cur != ref[0])])
+        pc = np.array([np.sum(ref == ref[0]), np.sum(ref != ref[0])])
+        qc = np.array([np.sum(cur == ref[0]), np.sum(cur != ref[0])])
     else:
         edges[0], edges[-1] = -np.inf, np.inf
-        p = np.histogram(ref, edges)[0] / len(ref)
-        q = np.histogram(cur, edges)[0] / len(cur)
-    p, q = np.clip(p, 1e-4, None), np.clip(q, 1e-4, None)
+        pc, qc = np.histogram(ref, edges)[0], np.histogram(cur, edges)[0]
+    p = (pc + 0.5) / (len(ref) + 0.5 * len(pc))
+    q = (qc + 0.5) / (len(cur) + 0.5 * len(qc))
     return float(np.sum((q - p) * np.log(q / p)))
 
 
@@ -85,7 +91,7 @@ def _feature_rows(modality: str, ref: pd.DataFrame, new: pd.DataFrame, cfg: Drif
             continue
         p, ks = psi(a, b, cfg.bins), float(ks_2samp(a, b).pvalue)
         rows.append({"modality": modality, "kind": "feature", "name": col, "reference": float(a.mean()), "new": float(b.mean()),
-                     "psi": p, "ks_p": ks, "warning": bool(p > cfg.psi_warn or ks < cfg.ks_p_warn)})
+                     "psi": p, "ks_p": ks, "warning": bool(p > cfg.psi_warn and ks < cfg.ks_p_warn)})
     return rows
 
 

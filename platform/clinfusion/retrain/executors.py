@@ -33,10 +33,44 @@ class LocalExecutor:
         return [_featurize_one(str(ws_root), m, workers) for m in modalities]
 
 
-_EXECUTORS: dict[str, type] = {"local": LocalExecutor}
+class RayExecutor:
+    """One Ray task per modality, each running the same featurize runner as :class:`LocalExecutor`
+    (so the same tokens and cache index); Ray is imported here only.
+
+    Args:
+        address: None starts a local Ray with ``num_cpus``; ``"auto"`` / ``ray://head:10001`` joins a
+            cluster (every node must see the workspace path and have clinfusion installed).
+    """
+
+    def __init__(self, address: str | None = None, num_cpus: int = 2) -> None:
+        self.address, self.num_cpus = address, num_cpus
+
+    def featurize(self, ws_root: str | Path, modalities: list[str], workers: int) -> list[dict[str, Any]]:
+        import ray
+
+        started = not ray.is_initialized()
+        if started:
+            kwargs = {"address": self.address} if self.address else {"num_cpus": self.num_cpus}
+            try:
+                ray.init(include_dashboard=False, log_to_driver=False, **kwargs)
+            except Exception:  # a half-started local node leaves processes behind
+                ray.shutdown()
+                raise
+        try:
+            remote = ray.remote(num_cpus=1)(_featurize_one)
+            root = str(Path(ws_root).resolve())
+            return ray.get([remote.remote(root, m, workers) for m in modalities])
+        finally:
+            if started:
+                ray.shutdown()
+
+
+_EXECUTORS: dict[str, type] = {"local": LocalExecutor, "ray": RayExecutor}
 assert set(_EXECUTORS) == set(EXECUTORS)
 
 
 def executor(cfg: RetrainConfig) -> Executor:
     """The configured executor."""
+    if cfg.executor == "ray":
+        return RayExecutor(cfg.ray_address, cfg.ray_num_cpus)
     return _EXECUTORS[cfg.executor]()

@@ -38,8 +38,13 @@ class RetrainResult:
         return asdict(self)
 
 
+def _direct(step: Callable[..., Any], *args: Any) -> Any:
+    return step(*args)
+
+
 def retrain(workspace: str | Path, config: RetrainConfig, *, force: bool = False, user: str | None = None,
-            progress: Callable[[str], None] | None = None) -> RetrainResult:
+            progress: Callable[[str], None] | None = None,
+            call: Callable[..., Any] = _direct) -> RetrainResult:
     """Run the retraining pipeline once.
 
     Args:
@@ -48,6 +53,8 @@ def retrain(workspace: str | Path, config: RetrainConfig, *, force: bool = False
         force: train even when no item or token changed.
         user: who is recorded for an automatic promotion (default: the OS user).
         progress: called with one line per step.
+        call: runs one step as ``call(step_function, *args)``; the Prefect flow passes one that runs
+            each step as its task (``clinfusion.retrain.flows``), the default calls it directly.
 
     Returns:
         The :class:`RetrainResult`.
@@ -55,9 +62,9 @@ def retrain(workspace: str | Path, config: RetrainConfig, *, force: bool = False
     say = progress or (lambda _msg: None)
     ws_root = Path(workspace)
     say("ingest: reading new or changed items")
-    ingested = steps.ingest_step(ws_root, config)
+    ingested = call(steps.ingest_step, ws_root, config)
     say("featurize: encoding new or changed patients")
-    featurized = steps.featurize_step(ws_root, config)
+    featurized = call(steps.featurize_step, ws_root, config)
     new = steps.has_new_data(ingested, featurized)
     result = RetrainResult("no-new-data", ingested, featurized, new)
     if not new and not force:
@@ -66,10 +73,10 @@ def retrain(workspace: str | Path, config: RetrainConfig, *, force: bool = False
     champion = before.get("champion")
     if champion:
         say(f"drift: patients new since champion version {champion}")
-        result.drift = steps.drift_step(ws_root, config, name, champion)
-    result.overrides = steps.overrides_step(ws_root, config)
+        result.drift = call(steps.drift_step, ws_root, config, name, champion)
+    result.overrides = call(steps.overrides_step, ws_root, config)
     say("train: cross-validation + final model (registered as a new version)")
-    result.train = steps.train_step(ws_root, config, result.overrides, progress)
+    result.train = call(steps.train_step, ws_root, config, result.overrides, progress)
     if not champion or result.train["alias"] == "champion":
         from clinfusion.tracking.registry import record_event, who
 
@@ -78,7 +85,7 @@ def retrain(workspace: str | Path, config: RetrainConfig, *, force: bool = False
         result.status = "first-champion"
         return _save(ws_root, result)
     say(f"gate: challenger version {result.train['version']} vs champion version {champion}")
-    result.gate = steps.gate_step(ws_root, config, name, champion, result.train["version"], user)
+    result.gate = call(steps.gate_step, ws_root, config, name, champion, result.train["version"], user)
     result.status = "promoted" if result.gate["promoted"] else "kept"
     return _save(ws_root, result)
 

@@ -2,7 +2,7 @@
 
 Every promotion and rollback is recorded twice: appended to ``WS/registry/events.jsonl``
 (append-only: who, when, why, from which version to which) and as tags on the MLflow model
-versions involved (``promoted_by`` / ``promoted_at`` / ``promotion_reason``, ``rolled_back_*``).
+versions involved (``promoted_by`` / ``promoted_at`` / ``promoted_reason``, ``rolled_back_*``, ``restored_*``).
 mlflow is imported inside the functions.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -215,8 +216,9 @@ def log_decision_run(ws_root: str | Path, *, experiment: str, run_name: str, tag
     exp_id = _experiment(mlflow, experiment, Path(ws_root))
     with mlflow.start_run(experiment_id=exp_id, run_name=run_name) as run, tempfile.TemporaryDirectory() as tmp:
         mlflow.set_tags({k: str(v)[:5000] for k, v in tags.items()})
-        mlflow.log_metrics({k: float(v) for k, v in metrics.items()
-                            if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)})
+        # MLflow metric names allow [A-Za-z0-9_-. /:]; subgroup labels such as "age=[60,70)" do not
+        mlflow.log_metrics({re.sub(r"[^\w\-. /:]", "_", k): float(v) for k, v in metrics.items()
+                            if isinstance(v, int | float) and math.isfinite(v)})
         for fname, text in texts.items():
             (Path(tmp) / fname).write_text(text)
             mlflow.log_artifact(str(Path(tmp) / fname))
