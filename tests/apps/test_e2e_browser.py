@@ -16,6 +16,28 @@ ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-net
         "--disable-sync", "--no-first-run"]
 
 
+def _idle(page, timeout_ms: int = 120_000) -> None:
+    """Wait until the app has finished its script run (Streamlit's running indicator is gone):
+    a click that lands while a run is still going can be dropped by the rerun."""
+    page.wait_for_timeout(300)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=timeout_ms)
+
+
+def _click_until(page, button, shown, tries: int = 3) -> None:
+    """Click ``button`` once the app is idle until ``shown`` appears (a loaded machine can drop a click)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(tries):
+        _idle(page)
+        button.click()
+        try:
+            shown.wait_for(state="visible", timeout=60_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == tries - 1:
+                raise
+
+
 @pytest.fixture
 def live_app(review_ws, tmp_path):
     proc, url = server.start(review_ws, log=tmp_path / "server.log")
@@ -40,9 +62,10 @@ def test_login_open_patient_and_review_in_chromium(live_app, review_ws, tmp_path
             page.get_by_role("textbox", name="password").fill(PASSWORD)
             page.get_by_role("button", name="Log in").click()
             expect(page.get_by_role("heading", name="Cohort")).to_be_visible()
+            _idle(page)
             page.screenshot(path=tmp_path / "1_cohort.png", full_page=True)
-            page.get_by_role("button", name="Open patient").click()
-            expect(page.get_by_role("heading", name=f"Patient {pid}")).to_be_visible()
+            _click_until(page, page.get_by_role("button", name="Open patient"),
+                         page.get_by_role("heading", name=f"Patient {pid}"))
             expect(page.get_by_text("lung window").first).to_be_visible()  # the CT viewer
             expect(page.get_by_text("timeline")).to_be_visible()
             page.screenshot(path=tmp_path / "2_patient.png", full_page=True)
@@ -53,8 +76,7 @@ def test_login_open_patient_and_review_in_chromium(live_app, review_ws, tmp_path
             expect(page.get_by_text("similar patients")).to_be_visible()
             page.locator('[data-testid="stRadio"]').filter(has_text="decision").get_by_text("comment").click()
             page.get_by_role("textbox", name="comment").fill("reviewed in the browser")
-            page.get_by_role("button", name="Submit review").click()
-            expect(page.get_by_text("saved (comment)")).to_be_visible()
+            _click_until(page, page.get_by_role("button", name="Submit review"), page.get_by_text("saved (comment)"), tries=1)
             page.screenshot(path=tmp_path / "3_review.png", full_page=True)
         finally:
             browser.close()
