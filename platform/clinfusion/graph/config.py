@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from clinfusion.errors import ConfigError
+from clinfusion.configio import load_yaml_config
 
 DEFAULT_YAML = Path(__file__).with_name("default_graph.yaml")
 
@@ -62,19 +61,4 @@ def load_graph_config(data: dict[str, Any] | str | Path | None = None) -> GraphC
     Raises:
         ConfigError: unknown key or bad value (names the field).
     """
-    source = "<dict>"
-    if data is None or isinstance(data, str | Path):
-        source = str(data or DEFAULT_YAML)
-        data = yaml.safe_load(Path(source).read_text()) or {}
-    try:
-        return GraphConfig.model_validate(data)
-    except ValidationError as err:
-        raise validation_error(err, source) from None
-
-
-def validation_error(err: ValidationError, source: str) -> ConfigError:
-    """A pydantic error as a :class:`ConfigError` naming the file, the field and the expectation."""
-    first = err.errors()[0]
-    where = ".".join(str(p) for p in first["loc"])
-    extra = f" (+{err.error_count() - 1} more)" if err.error_count() > 1 else ""
-    return ConfigError(f"{where}: {first['msg']}{extra}", file=source, field=where)
+    return load_yaml_config(GraphConfig, data, DEFAULT_YAML)

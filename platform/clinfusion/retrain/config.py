@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from clinfusion.graph.config import validation_error
+from clinfusion.configio import load_yaml_config
 
 DEFAULT_YAML = Path(__file__).with_name("default_retrain.yaml")
 EXECUTORS: tuple[str, ...] = ("local", "ray")
@@ -107,12 +107,4 @@ def load_retrain_config(source: dict[str, Any] | str | Path | None = None, **ove
     Raises:
         ConfigError: unknown key or invalid value, naming the file and field.
     """
-    name = "<dict>"
-    if source is None or isinstance(source, str | Path):
-        name = str(source or DEFAULT_YAML)
-        source = yaml.safe_load(Path(name).read_text()) or {}
-    data = {**source, **{k: v for k, v in overrides.items() if v is not None}}
-    try:
-        return RetrainConfig.model_validate(data)
-    except ValidationError as err:
-        raise validation_error(err, name) from None
+    return load_yaml_config(RetrainConfig, source, DEFAULT_YAML, **overrides)

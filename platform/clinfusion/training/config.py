@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from clinfusion.graph.config import GraphConfig, validation_error
+from clinfusion.configio import load_yaml_config
+from clinfusion.graph.config import GraphConfig
 from clinfusion.models.config import FusionConfig
 
 DEFAULT_YAML = Path(__file__).with_name("default_train.yaml")
@@ -106,15 +106,7 @@ def load_train_config(source: dict[str, Any] | str | Path | None = None, **overr
     Raises:
         ConfigError: unknown key or invalid value, naming the file and field.
     """
-    name = "<dict>"
-    if source is None or isinstance(source, str | Path):
-        name = str(source or DEFAULT_YAML)
-        source = yaml.safe_load(Path(name).read_text()) or {}
-    data = {**source, **{k: v for k, v in overrides.items() if v is not None}}
-    try:
-        return TrainConfig.model_validate(data)
-    except ValidationError as err:
-        raise validation_error(err, name) from None
+    return load_yaml_config(TrainConfig, source, DEFAULT_YAML, **overrides)
 
 
 def flatten(config: TrainConfig) -> dict[str, str]:
