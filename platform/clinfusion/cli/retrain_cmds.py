@@ -14,6 +14,8 @@ registry_app = typer.Typer(help="Model registry: champion/challenger aliases, pr
 _WS = typer.Option(..., "--workspace", "-w", help="Workspace directory.")
 _MODEL = typer.Option(None, "--model", help="Registered model (default: clinfusion-fusion-<cohort>).")
 _URI = typer.Option(None, "--tracking-uri", help="MLflow tracking/registry URI (default: WS/mlflow.db).")
+_REASON = typer.Option(..., "--reason", help="Why (recorded).")
+_USER = typer.Option(None, "--user", help="Who (default: the OS user).")
 
 
 def print_result(result) -> None:
@@ -101,32 +103,32 @@ def show(workspace: Path = _WS, model: str = _MODEL, tracking_uri: str = _URI) -
     return 0
 
 
+def _recorded(row: dict, what: str) -> int:
+    console.print(f"{row['model']}: {what} version {row['version']} (was {row['previous']}); "
+                  f"recorded by {row['user']} at {row['time']}")
+    return 0
+
+
 @registry_app.command("promote")
 def promote(workspace: Path = _WS, model: str = _MODEL, version: str = typer.Option(
         None, "--version", help="Version to promote (default: the challenger)."),
-            reason: str = typer.Option(..., "--reason", help="Why (recorded)."),
-            user: str = typer.Option(None, "--user", help="Who (default: the OS user)."), tracking_uri: str = _URI) -> int:
+            reason: str = _REASON, user: str = _USER, tracking_uri: str = _URI) -> int:
     """Make a version the champion (by hand, bypassing the gate); recorded with who, when, why."""
     from clinfusion.tracking.registry import promote as run
 
     row = run(workspace, _name(workspace, model), version, reason=reason, user=user, uri=tracking_uri)
-    console.print(f"{row['model']}: champion is now version {row['version']} (was {row['previous']}); "
-                  f"recorded by {row['user']} at {row['time']}")
-    return 0
+    return _recorded(row, "champion is now")
 
 
 @registry_app.command("rollback")
 def rollback(workspace: Path = _WS, model: str = _MODEL, version: str = typer.Option(
         None, "--version", help="Version to restore (default: the champion before the latest promotion)."),
-             reason: str = typer.Option(..., "--reason", help="Why (recorded)."),
-             user: str = typer.Option(None, "--user", help="Who (default: the OS user)."), tracking_uri: str = _URI) -> int:
+             reason: str = _REASON, user: str = _USER, tracking_uri: str = _URI) -> int:
     """Give the champion alias back to the previous champion; recorded with who, when, why."""
     from clinfusion.tracking.registry import rollback as run
 
     row = run(workspace, _name(workspace, model), version, reason=reason, user=user, uri=tracking_uri)
-    console.print(f"{row['model']}: champion rolled back to version {row['version']} (was {row['previous']}); "
-                  f"recorded by {row['user']} at {row['time']}")
-    return 0
+    return _recorded(row, "champion rolled back to")
 
 
 @registry_app.command("history")

@@ -34,8 +34,6 @@ class FusionEnsemble(nn.Module):
         if not members:
             raise ValueError("a fusion ensemble needs at least one member")
         self.members = nn.ModuleList(members)
-        self.modalities = list(members[0].modalities)
-        self.config = members[0].config
 
     def __len__(self) -> int:
         return len(self.members)
