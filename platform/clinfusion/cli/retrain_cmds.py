@@ -51,13 +51,19 @@ def retrain(
     config: Path = typer.Option(None, "--config", "-c", help="Retrain YAML (default: the packaged default_retrain.yaml)."),
     force: bool = typer.Option(False, "--force", help="Train even when no item or token changed."),
     user: str = typer.Option(None, "--user", help="Recorded for an automatic promotion (default: the OS user)."),
+    executor: str = typer.Option(None, "--executor", help="Where featurization and the CV folds run: local or ray "
+                                 "(overrides the config's executor)."),
+    ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster to join, e.g. auto or HEAD:6379 "
+                                    "(overrides ray_address; implies --executor ray)."),
 ) -> int:
     """Once: ingest new data, featurize new patients, train a challenger, gate it, promote or keep."""
     from clinfusion.retrain import load_retrain_config
+    from clinfusion.retrain.executors import executor as make
     from clinfusion.retrain.flow import retrain as run
 
-    cfg = load_retrain_config(config)
-    result = run(workspace, cfg, force=force, user=user, progress=lambda m: err_console.print(m, highlight=False))
+    cfg = load_retrain_config(config, executor=executor or ("ray" if ray_address else None), ray_address=ray_address)
+    with make(cfg):  # one Ray instance (when configured) for featurization and training
+        result = run(workspace, cfg, force=force, user=user, progress=lambda m: err_console.print(m, highlight=False))
     print_result(result)
     return 0
 

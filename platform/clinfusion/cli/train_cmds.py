@@ -31,24 +31,37 @@ def train(
     json_out: Path = typer.Option(None, "--json", help="Write the results JSON here."),
     no_mlflow: bool = typer.Option(False, "--no-mlflow", help="Skip the final model and the MLflow run."),
     tracking_uri: str = typer.Option(None, "--tracking-uri", help="MLflow tracking URI (default: WS/mlflow.db)."),
+    executor: str = typer.Option("local", "--executor", help="Where the CV folds run: local (this process, one "
+                                 "fold after the other) or ray (one Ray task per fold; the same results)."),
+    ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster to join (e.g. auto or HEAD:6379; "
+                                    "default: start a local Ray)."),
+    ray_cpus: int = typer.Option(None, "--ray-cpus", min=1, help="CPUs of a local Ray (default: all of this machine)."),
 ) -> int:
     """Cross-validate the fusion model and the baselines on the same folds; log the run to MLflow."""
+    import os
+
+    from clinfusion.retrain.executors import make_executor
     from clinfusion.training import load_train_config
     from clinfusion.training.pipeline import train_workspace
     from clinfusion.workspace import Workspace
 
     if splits is not None and folds is not None:
         raise typer.BadParameter("give either --splits or --folds, not both")
+    runner = make_executor(executor, ray_address, ray_cpus or os.cpu_count() or 2)
     ws = Workspace.open(workspace)
     mods = [m.strip() for m in modalities.split(",") if m.strip()] if modalities else None
     cfg = load_train_config(config, modalities=mods)
-    result = train_workspace(ws, cfg, splits_dir=splits, folds=folds, track=not no_mlflow, tracking_uri=tracking_uri,
-                             progress=lambda msg: err_console.print(msg, highlight=False))
+    with runner:  # Ray (when asked for) starts once here and stops after the run
+        result = train_workspace(ws, cfg, splits_dir=splits, folds=folds, track=not no_mlflow, tracking_uri=tracking_uri,
+                                 progress=lambda msg: err_console.print(msg, highlight=False),
+                                 executor=None if executor == "local" else runner)
     print_frame(results_table(result), title=f"{result['folds']}-fold CV, {result['n_patients']} patients ({result['splits']})")
     if "mlflow_run_id" in result:
         alias = f" (alias: {result['model_alias']})" if result.get("model_alias") else ""
         console.print(f"MLflow run {result['mlflow_run_id']}; model {result['model_uri']}{alias}")
-        console.print(f"open it with: mlflow ui --backend-store-uri {result['mlflow_tracking_uri']}")
+        uri = result["mlflow_tracking_uri"]
+        console.print(f"open it at {uri}" if uri.startswith(("http://", "https://"))
+                      else f"open it with: mlflow ui --backend-store-uri {uri}")
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(result, indent=2, default=float))

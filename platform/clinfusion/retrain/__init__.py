@@ -8,7 +8,7 @@
 | ``gate.py`` | the promotion gate: paired bootstrap of the C-index difference, IBS, subgroups |
 | ``drift.py`` | drift of new patients: availability, PSI / KS of features, outcome rates |
 | ``overrides.py`` | clinicians' review overrides as corrected labels, with provenance |
-| ``executors.py`` | where featurization runs (registry; local) |
+| ``executors.py`` | where featurization and CV folds run (registry: local, Ray) |
 | ``flows.py`` | the same steps as Prefect tasks and flow, and the cron deployment (needs prefect) |
 """
 

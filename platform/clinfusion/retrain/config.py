@@ -12,7 +12,7 @@ from clinfusion.configio import load_yaml_config
 
 DEFAULT_YAML = Path(__file__).with_name("default_retrain.yaml")
 EXECUTORS: tuple[str, ...] = ("local", "ray")
-"""Where featurization runs (``executors.py``)."""
+"""Where featurization and the CV folds run (``executors.py``)."""
 
 
 class _Frozen(BaseModel):

@@ -1,7 +1,15 @@
-"""Where featurization runs: a registry of executors (``executor:`` in the retrain config)."""
+"""Where featurization and cross-validation folds run: a registry of executors (``executor:`` in the
+retrain config, ``clinfusion train --executor``).
+
+An executor maps a module-level function over jobs: ``fn(shared, job)`` for each job, results in job
+order. :class:`LocalExecutor` calls it in this process; :class:`RayExecutor` runs one Ray task per
+job, with ``shared`` stored once in the Ray object store. Both call the same function on the same
+inputs, so they give the same results; workers never log to MLflow (the driver does).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -9,15 +17,23 @@ from clinfusion.retrain.config import EXECUTORS, RetrainConfig
 
 
 class Executor(Protocol):
+    def map(self, fn: Callable[[Any, Any], Any], jobs: Sequence[Any], shared: Any = None,
+            num_cpus: int = 1) -> list[Any]: ...
+
     def featurize(self, ws_root: str | Path, modalities: list[str], workers: int) -> list[dict[str, Any]]: ...
 
+    def __enter__(self) -> Executor: ...
 
-def _featurize_one(ws_root: str, modality: str, workers: int) -> dict[str, Any]:
+    def __exit__(self, *exc: object) -> None: ...
+
+
+def _featurize_one(workers: int, job: tuple[str, str]) -> dict[str, Any]:
     from clinfusion.errors import ClinFusionError
     from clinfusion.featurize import featurize
     from clinfusion.modalities.registry import encoder_class
     from clinfusion.workspace import Workspace
 
+    ws_root, modality = job
     enc = encoder_class(modality)()
     try:
         return featurize(Workspace.open(ws_root), enc, workers=workers).as_dict()
@@ -26,40 +42,95 @@ def _featurize_one(ws_root: str, modality: str, workers: int) -> dict[str, Any]:
                 "failures": {"*": str(err)}, "seconds": 0.0}
 
 
-class LocalExecutor:
-    """In this process (``featurize_workers`` processes per modality)."""
+class _Base:
+    def map(self, fn: Callable[[Any, Any], Any], jobs: Sequence[Any], shared: Any = None,
+            num_cpus: int = 1) -> list[Any]:
+        raise NotImplementedError
 
     def featurize(self, ws_root: str | Path, modalities: list[str], workers: int) -> list[dict[str, Any]]:
-        return [_featurize_one(str(ws_root), m, workers) for m in modalities]
+        """One featurize run per modality (``workers`` processes each); one summary row per modality."""
+        root = str(Path(ws_root).resolve())
+        return self.map(_featurize_one, [(root, m) for m in modalities], shared=workers)
 
 
-class RayExecutor:
-    """One Ray task per modality, each running the same featurize runner as :class:`LocalExecutor`
-    (so the same tokens and cache index); Ray is imported here only.
+class LocalExecutor(_Base):
+    """In this process, one job after the other."""
+
+    def map(self, fn: Callable[[Any, Any], Any], jobs: Sequence[Any], shared: Any = None,
+            num_cpus: int = 1) -> list[Any]:
+        return [fn(shared, job) for job in jobs]
+
+    def __enter__(self) -> LocalExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+class RayExecutor(_Base):
+    """One Ray task per job; Ray is imported here only.
+
+    Ray is started by :meth:`map` when not yet running and shut down after it; inside
+    ``with RayExecutor(...):`` (or when the caller already ran ``ray.init``) one Ray instance serves
+    every call, and only an instance this executor started is shut down.
 
     Args:
-        address: None starts a local Ray with ``num_cpus``; ``"auto"`` / ``ray://head:10001`` joins a
+        address: None starts a local Ray with ``num_cpus``; ``"auto"`` / ``"HEAD:6379"`` joins a
             cluster (every node must see the workspace path and have clinfusion installed).
+        num_cpus: CPUs of a local Ray instance (ignored when joining a cluster).
     """
 
     def __init__(self, address: str | None = None, num_cpus: int = 2) -> None:
         self.address, self.num_cpus = address, num_cpus
+        self._owned = False
 
-    def featurize(self, ws_root: str | Path, modalities: list[str], workers: int) -> list[dict[str, Any]]:
+    def _start(self) -> bool:
+        """``ray.init`` unless Ray is already running; True when this call started it.
+
+        Raises:
+            ClinFusionError: Ray did not start or could not join the cluster.
+        """
         import ray
 
-        started = not ray.is_initialized()
-        if started:
-            kwargs = {"address": self.address} if self.address else {"num_cpus": self.num_cpus}
-            try:
-                ray.init(include_dashboard=False, log_to_driver=False, **kwargs)
-            except Exception:  # a half-started local node leaves processes behind
-                ray.shutdown()
-                raise
+        from clinfusion.errors import ClinFusionError
+
+        if ray.is_initialized():
+            return False
+        kwargs = {"address": self.address} if self.address else {"num_cpus": self.num_cpus}
         try:
-            remote = ray.remote(num_cpus=1)(_featurize_one)
-            root = str(Path(ws_root).resolve())
-            return ray.get([remote.remote(root, m, workers) for m in modalities])
+            ray.init(include_dashboard=False, log_to_driver=False, **kwargs)
+        except Exception as err:  # a half-started local node leaves processes behind
+            ray.shutdown()
+            where = f"join the Ray cluster at {self.address}" if self.address else "start a local Ray"
+            hint = "" if self.address else " (on a busy machine, start one with `ray start --head` and pass --ray-address auto)"
+            raise ClinFusionError(f"could not {where}: {err}{hint}", field="ray_address") from err
+        return True
+
+    def __enter__(self) -> RayExecutor:
+        self._owned = self._start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._owned:
+            import ray
+
+            ray.shutdown()
+            self._owned = False
+
+    def map(self, fn: Callable[[Any, Any], Any], jobs: Sequence[Any], shared: Any = None,
+            num_cpus: int = 1) -> list[Any]:
+        """``[fn(shared, job) for job in jobs]`` as Ray tasks of ``num_cpus`` CPUs each.
+
+        ``shared`` is put in the object store once (each task receives the value, not a copy per
+        submission). Ray sets ``OMP_NUM_THREADS`` of a task to its ``num_cpus``.
+        """
+        import ray
+
+        started = self._start()
+        try:
+            remote = ray.remote(num_cpus=num_cpus, max_retries=0)(fn)
+            ref = ray.put(shared)
+            return ray.get([remote.remote(ref, job) for job in jobs])
         finally:
             if started:
                 ray.shutdown()
@@ -69,8 +140,23 @@ _EXECUTORS: dict[str, type] = {"local": LocalExecutor, "ray": RayExecutor}
 assert set(_EXECUTORS) == set(EXECUTORS)
 
 
+def make_executor(name: str, address: str | None = None, num_cpus: int = 2) -> Executor:
+    """The executor called ``name`` (one of :data:`~clinfusion.retrain.config.EXECUTORS`).
+
+    Raises:
+        ConfigError: unknown name, or a Ray address for the local executor.
+    """
+    from clinfusion.errors import ConfigError
+
+    if name not in _EXECUTORS:
+        raise ConfigError(f"executor must be one of {list(EXECUTORS)}, not {name!r}", field="executor")
+    if name == "ray":
+        return RayExecutor(address, num_cpus)
+    if address:
+        raise ConfigError("a Ray address needs the ray executor", field="ray_address")
+    return LocalExecutor()
+
+
 def executor(cfg: RetrainConfig) -> Executor:
     """The configured executor."""
-    if cfg.executor == "ray":
-        return RayExecutor(cfg.ray_address, cfg.ray_num_cpus)
-    return _EXECUTORS[cfg.executor]()
+    return make_executor(cfg.executor, cfg.ray_address if cfg.executor == "ray" else None, cfg.ray_num_cpus)

@@ -124,16 +124,20 @@ def train_step(ws_root: str | Path, cfg: RetrainConfig, overrides: list[dict[str
                progress=None) -> dict[str, Any]:
     """Train and register a new version (``train_workspace`` with MLflow on); record override provenance.
 
+    The CV folds run on ``cfg.executor`` (Ray tasks for ``ray``); the final model and MLflow stay here.
+
     Returns:
         ``{"run_id", "version", "alias", "model_uri", "cindex_mean", "n_patients"}``.
     """
+    from clinfusion.retrain.executors import executor
     from clinfusion.tracking.registry import annotate_run
     from clinfusion.training.pipeline import train_workspace
     from clinfusion.workspace import Workspace
 
     labels = {r["patient_id"]: r["corrected"] for r in overrides}
     res = train_workspace(Workspace.open(ws_root), cfg.train_settings(), track=True, tracking_uri=cfg.tracking_uri,
-                          progress=progress, label_overrides=labels or None)
+                          progress=progress, label_overrides=labels or None,
+                          executor=None if cfg.executor == "local" else executor(cfg))
     if overrides:
         annotate_run(ws_root, res["mlflow_run_id"], uri=cfg.tracking_uri,
                      tags={"label_overrides.count": str(len(overrides)), "label_overrides.target": cfg.overrides.target,

@@ -19,15 +19,19 @@ PIP_REQUIREMENTS = ["torch==2.13.0", "torch-geometric==2.8.1", "numpy", "pandas"
 
 
 def tracking_uri(ws_root: Path, uri: str | None = None) -> str:
-    """The tracking URI: ``uri`` or the workspace's SQLite store."""
-    return uri or f"sqlite:///{Path(ws_root).resolve() / 'mlflow.db'}"
+    """The tracking URI: ``uri``, else ``$MLFLOW_TRACKING_URI``, else the workspace's SQLite store."""
+    return uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path(ws_root).resolve() / 'mlflow.db'}"
 
 
 def _experiment(mlflow, name: str, ws_root: Path) -> str:
+    """Id of experiment ``name``, created when missing. A local store (SQLite or file URI) gets the
+    workspace's ``mlartifacts`` folder; a tracking server keeps its own artifact store."""
     exp = mlflow.get_experiment_by_name(name)
     if exp is not None:
         return exp.experiment_id
-    return mlflow.create_experiment(name, artifact_location=(Path(ws_root).resolve() / "mlartifacts").as_uri())
+    local = mlflow.get_tracking_uri().split(":", 1)[0] in ("sqlite", "file")
+    location = (Path(ws_root).resolve() / "mlartifacts").as_uri() if local else None
+    return mlflow.create_experiment(name, artifact_location=location)
 
 
 def _finite(metrics: dict[str, Any]) -> dict[str, float]:

@@ -1,10 +1,16 @@
-"""Cross-validation: the fusion model and every baseline on the same patient-level folds."""
+"""Cross-validation: the fusion model and every baseline on the same patient-level folds.
+
+Each fold is one pure job (:func:`run_fold`: cohort + split + config -> :class:`FoldResult`, seeded
+by ``config.seed`` alone), so folds can run in this process or on an executor (Ray tasks, see
+``clinfusion.retrain.executors``) with the same results.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -26,6 +32,21 @@ class FoldPredictions:
     train_risk: np.ndarray
     test_risk: np.ndarray
     test_proba: np.ndarray | None = None
+
+
+@dataclass
+class FoldResult:
+    """What one fold job returns: every model's predictions and the fold's fusion model."""
+
+    predictions: list[FoldPredictions]
+    fusion_fit: FittedFusion
+
+
+class FoldExecutor(Protocol):
+    """Runs ``fn(shared, job)`` for each job, results in job order (``clinfusion.retrain.executors``)."""
+
+    def map(self, fn: Callable[[Any, Any], Any], jobs: Sequence[Any], shared: Any = None,
+            num_cpus: int = 1) -> list[Any]: ...
 
 
 @dataclass
@@ -71,11 +92,10 @@ def _zscore(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return (train - mu) / sd, (test - mu) / sd
 
 
-def _fusion_models(data, split, config, run: CVRun) -> list[FoldPredictions]:
+def _fusion_models(data, split, config) -> tuple[list[FoldPredictions], FittedFusion]:
     tr, te = list(split.train), list(split.val)
     out = []
     fit = train_fusion(data, tr, config)
-    run.fusion_fits.append(fit)
     p_te = predict_fusion(fit, data, te)
     out.append(FoldPredictions("fusion", split.fold, tr, te, predict_fusion(fit, data, tr)["risk"], p_te["risk"], p_te.get("proba")))
     if "unimodal" in config.baselines or "late_fusion" in config.baselines:
@@ -84,7 +104,7 @@ def _fusion_models(data, split, config, run: CVRun) -> list[FoldPredictions]:
             uni = train_fusion(data, tr, base, modalities=[m], wide=False)
             out.append(FoldPredictions(f"unimodal_{m}", split.fold, tr, te, predict_fusion(uni, data, tr)["risk"],
                                        predict_fusion(uni, data, te)["risk"]))
-    return out
+    return out, fit
 
 
 def _classical(data, split, config, inner_val: np.ndarray) -> list[FoldPredictions]:
@@ -127,19 +147,55 @@ def _late_fusion(preds: list[FoldPredictions], modalities: Sequence[str]) -> Fol
                            np.mean([b for _, b in z], 0))
 
 
+def run_fold(data: CohortData, split: Split, config: TrainConfig) -> FoldResult:
+    """Train and predict every model on one fold; preprocessing is fitted on its training part.
+
+    Depends only on its arguments (every model is seeded from ``config.seed``), so the same fold
+    gives the same risks in this process and in a worker.
+    """
+    import torch
+
+    torch.set_num_threads(config.optim.threads)
+    _, inner_va = _inner_split(data, list(split.train), config.optim.inner_val_fraction, config.seed)
+    inner_val = np.isin(np.array(split.train), inner_va)
+    fusion, fit = _fusion_models(data, split, config)
+    fold = fusion + _classical(data, split, config, inner_val)
+    late = _late_fusion(fold, data.modalities) if "late_fusion" in config.baselines else None
+    fold += [late] if late else []
+    if "unimodal" not in config.baselines:
+        fold = [p for p in fold if not p.model.startswith("unimodal_")]
+    return FoldResult(fold, fit)
+
+
+def _fold_job(shared: tuple[CohortData, TrainConfig], split: Split) -> FoldResult:
+    """:func:`run_fold` as an executor job (``shared`` = the cohort and config, sent once)."""
+    data, config = shared
+    return run_fold(data, split, config)
+
+
 def run_cv(data: CohortData, splits: Sequence[Split], config: TrainConfig,
-           progress: Callable[[str], None] | None = None) -> CVRun:
-    """Train and predict every model on every fold; preprocessing is fitted per training fold."""
-    run = CVRun()
-    for split in splits:
+           progress: Callable[[str], None] | None = None, executor: FoldExecutor | None = None) -> CVRun:
+    """Train and predict every model on every fold (:func:`run_fold`).
+
+    Args:
+        executor: None runs the folds here, one after the other; else one job per fold on it
+            (each job uses ``config.optim.threads`` CPUs). Results are the same either way.
+    """
+    def say(split: Split) -> None:
         if progress:
             progress(f"fold {split.fold}: {len(split.train)} train / {len(split.val)} validation patients")
-        inner_tr, inner_va = _inner_split(data, list(split.train), config.optim.inner_val_fraction, config.seed)
-        inner_val = np.isin(np.array(split.train), inner_va)
-        fold = _fusion_models(data, split, config, run) + _classical(data, split, config, inner_val)
-        late = _late_fusion(fold, data.modalities) if "late_fusion" in config.baselines else None
-        fold += [late] if late else []
-        if "unimodal" not in config.baselines:
-            fold = [p for p in fold if not p.model.startswith("unimodal_")]
-        run.predictions += fold
+
+    if executor is None:
+        results = []
+        for split in splits:
+            say(split)
+            results.append(run_fold(data, split, config))
+    else:
+        for split in splits:
+            say(split)
+        results = executor.map(_fold_job, list(splits), shared=(data, config), num_cpus=config.optim.threads)
+    run = CVRun()
+    for res in results:
+        run.predictions += res.predictions
+        run.fusion_fits.append(res.fusion_fit)
     return run

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from clinfusion.training.config import TrainConfig, flatten
-from clinfusion.training.cv import default_splits, read_splits, run_cv
+from clinfusion.training.cv import FoldExecutor, default_splits, read_splits, run_cv
 from clinfusion.training.dataset import CohortData, load_cohort, with_diagnosis
 
 
@@ -54,11 +54,13 @@ def choose_splits(ws, data: CohortData, config: TrainConfig, splits_dir: Path | 
 def train_workspace(ws, config: TrainConfig, *, splits_dir: Path | None = None, folds: int | None = None,
                     track: bool = True, tracking_uri: str | None = None,
                     progress: Callable[[str], None] | None = None,
-                    label_overrides: dict[str, str] | None = None) -> dict[str, Any]:
+                    label_overrides: dict[str, str] | None = None, executor: FoldExecutor | None = None) -> dict[str, Any]:
     """Cross-validate the fusion model and the baselines, fit the final model, log to MLflow.
 
     ``label_overrides`` (``{pseudonym: diagnosis}``, e.g. clinicians' review overrides) replace the
-    clinical table's diagnosis of those patients.
+    clinical table's diagnosis of those patients. ``executor`` runs the CV folds (None: here, one
+    after the other; e.g. a ``RayExecutor`` for one Ray task per fold, with the same results); the
+    final model, the explanations and the MLflow run stay in this process.
 
     Returns:
         The results dict written by ``clinfusion train --json`` (see docs/training.md).
@@ -71,7 +73,7 @@ def train_workspace(ws, config: TrainConfig, *, splits_dir: Path | None = None, 
     if label_overrides:
         data = with_diagnosis(data, label_overrides)
     splits, source = choose_splits(ws, data, config, splits_dir, folds)
-    run = run_cv(data, splits, config, progress)
+    run = run_cv(data, splits, config, progress, executor)
 
     def outcomes(ids):
         ix = data.index(ids)
