@@ -29,6 +29,7 @@ def _test_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in _SUITE_ENV.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv(KEY_FILE_ENV, raising=False)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # the CLI reads it (--tracking-uri)
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ registry_app = typer.Typer(help="Model registry: champion/challenger aliases, pr
                            no_args_is_help=True)
 _WS = typer.Option(..., "--workspace", "-w", help="Workspace directory.")
 _MODEL = typer.Option(None, "--model", help="Registered model (default: clinfusion-fusion-<cohort>).")
-_URI = typer.Option(None, "--tracking-uri", help="MLflow tracking/registry URI (default: WS/mlflow.db).")
+_URI = typer.Option(None, "--tracking-uri", envvar="MLFLOW_TRACKING_URI",
+                    help="MLflow tracking/registry URI (default: $MLFLOW_TRACKING_URI, else WS/mlflow.db).")
 _REASON = typer.Option(..., "--reason", help="Why (recorded).")
 _USER = typer.Option(None, "--user", help="Who (default: the OS user).")
 
@@ -55,13 +56,17 @@ def retrain(
                                  "(overrides the config's executor)."),
     ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster to join, e.g. auto or HEAD:6379 "
                                     "(overrides ray_address; implies --executor ray)."),
+    tracking_uri: str = typer.Option(None, "--tracking-uri", envvar="MLFLOW_TRACKING_URI",
+                                     help="MLflow tracking/registry URI (overrides the config's tracking_uri; "
+                                     "default: WS/mlflow.db)."),
 ) -> int:
     """Once: ingest new data, featurize new patients, train a challenger, gate it, promote or keep."""
     from clinfusion.retrain import load_retrain_config
     from clinfusion.retrain.executors import executor as make
     from clinfusion.retrain.flow import retrain as run
 
-    cfg = load_retrain_config(config, executor=executor or ("ray" if ray_address else None), ray_address=ray_address)
+    cfg = load_retrain_config(config, executor=executor or ("ray" if ray_address else None), ray_address=ray_address,
+                              tracking_uri=tracking_uri)
     with make(cfg):  # one Ray instance (when configured) for featurization and training
         result = run(workspace, cfg, force=force, user=user, progress=lambda m: err_console.print(m, highlight=False))
     print_result(result)
@@ -81,7 +86,7 @@ def schedule(
 
         from clinfusion.retrain.flows import deployment
     except ImportError as err:  # optional dependency
-        raise typer.BadParameter(f"scheduling needs prefect (pip install prefect==3.8.8): {err}") from None
+        raise typer.BadParameter(f"scheduling needs prefect (pip install -e '.[retrain]'): {err}") from None
     dep = deployment(workspace, cron, config=config, name=name, timezone=timezone)
     console.print(f"serving deployment {dep.name!r} ({cron}, {timezone}); runs go to the Prefect API "
                   "configured in PREFECT_API_URL")

@@ -30,7 +30,8 @@ def train(
     modalities: str = typer.Option(None, "--modalities", help="Comma-separated token modalities (default: all cached)."),
     json_out: Path = typer.Option(None, "--json", help="Write the results JSON here."),
     no_mlflow: bool = typer.Option(False, "--no-mlflow", help="Skip the final model and the MLflow run."),
-    tracking_uri: str = typer.Option(None, "--tracking-uri", help="MLflow tracking URI (default: WS/mlflow.db)."),
+    tracking_uri: str = typer.Option(None, "--tracking-uri", envvar="MLFLOW_TRACKING_URI",
+                                     help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else WS/mlflow.db)."),
     executor: str = typer.Option("local", "--executor", help="Where the CV folds run: local (this process, one "
                                  "fold after the other) or ray (one Ray task per fold; the same results)."),
     ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster to join (e.g. auto or HEAD:6379; "

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from clinfusion.errors import ClinFusionError
-from clinfusion.tracking.run import tracking_uri
+from clinfusion.tracking.run import tracking_uri, use_tracking_uri
 
 CHAMPION, CHALLENGER = "champion", "challenger"
 EVENTS_FILE = Path("registry") / "events.jsonl"
@@ -212,7 +212,7 @@ def log_decision_run(ws_root: str | Path, *, experiment: str, run_name: str, tag
 
     from clinfusion.tracking.run import _experiment
 
-    mlflow.set_tracking_uri(tracking_uri(Path(ws_root), uri))
+    use_tracking_uri(mlflow, tracking_uri(Path(ws_root), uri))
     exp_id = _experiment(mlflow, experiment, Path(ws_root))
     with mlflow.start_run(experiment_id=exp_id, run_name=run_name) as run, tempfile.TemporaryDirectory() as tmp:
         mlflow.set_tags({k: str(v)[:5000] for k, v in tags.items()})

@@ -19,8 +19,22 @@ PIP_REQUIREMENTS = ["torch==2.13.0", "torch-geometric==2.8.1", "numpy", "pandas"
 
 
 def tracking_uri(ws_root: Path, uri: str | None = None) -> str:
-    """The tracking URI: ``uri``, else ``$MLFLOW_TRACKING_URI``, else the workspace's SQLite store."""
-    return uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path(ws_root).resolve() / 'mlflow.db'}"
+    """The tracking URI: ``uri`` or the workspace's SQLite store.
+
+    ``$MLFLOW_TRACKING_URI`` is read by the CLI options (``--tracking-uri``), not here.
+    """
+    return uri or f"sqlite:///{Path(ws_root).resolve() / 'mlflow.db'}"
+
+
+def use_tracking_uri(mlflow, uri: str) -> None:
+    """``mlflow.set_tracking_uri(uri)`` without its side effect on ``$MLFLOW_TRACKING_URI`` (mlflow
+    writes the variable, so a later command in the same process would otherwise inherit this store)."""
+    before = os.environ.get("MLFLOW_TRACKING_URI")
+    mlflow.set_tracking_uri(uri)
+    if before is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = before
 
 
 def _experiment(mlflow, name: str, ws_root: Path) -> str:
@@ -70,7 +84,7 @@ def log_training(ws_root: Path, *, experiment: str, params: dict[str, str], fing
     from clinfusion.tracking.pyfunc import FusionPyfunc
 
     uri = tracking_uri(ws_root, uri)
-    mlflow.set_tracking_uri(uri)
+    use_tracking_uri(mlflow, uri)
     exp_id = _experiment(mlflow, experiment, ws_root)
     out: dict[str, str] = {"tracking_uri": uri}
     with mlflow.start_run(experiment_id=exp_id) as run, tempfile.TemporaryDirectory() as tmp:
@@ -138,5 +152,5 @@ def load_model(model_uri: str, tracking: str | None = None):
     import mlflow
 
     if tracking:
-        mlflow.set_tracking_uri(tracking)
+        use_tracking_uri(mlflow, tracking)
     return mlflow.pyfunc.load_model(model_uri)

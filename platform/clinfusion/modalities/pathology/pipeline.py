@@ -34,6 +34,14 @@ from clinfusion.modalities.pathology.tiling import (
 )
 from clinfusion.modalities.pathology.tissue import TissueConfig, tile_tissue_fraction, tissue_mask
 
+# Levels above this many pixels are decoded reduced for the thumbnail (JPEG DCT scaling) instead of
+# whole. Below it, a whole full-resolution decode is faster: libjpeg-turbo spends most of its time
+# in entropy decoding, which DCT scaling does not skip (CMU-1 small region, 6.6 MPx, 130 tiles: 1/2
+# scale 54 ms against 60 ms full, but its 29 tissue tiles then cost ~30 ms more to decode on their
+# own than to cut from the decoded level; see docs/pathology.md, round 3). Above it, the whole level
+# would cost 3 bytes per pixel of memory (a 40k x 40k single-level slide: 4.8 GB).
+REDUCED_DECODE_MIN_PX = 32 << 20
+
 
 class PathologyOptions(BaseModel):
     """Reader options (``modalities.pathology.options`` in cohort.yaml).
@@ -124,10 +132,18 @@ def process_slide(slide: SlideBackend, options: PathologyOptions) -> SlideTiles:
     plan = plan_grid(slide, mpp[0], options.tiling)
     threads = read_threads(slide, options.tiling.read_threads)
     level = slide.thumbnail_level(options.tissue.thumbnail_px)
-    region = slide.read_level(level, threads)
-    thumb, thumb_ds = render_thumbnail(region, slide.dimensions, options.tissue.thumbnail_px)
-    # A single-level slide was just decoded whole for the thumbnail: cut its tiles from memory.
-    level_image = region if level == plan.level and slide.level_downsamples[level] == 1.0 else None
+    # A large level much larger than the thumbnail (single-level slide) is decoded reduced where
+    # the backend can (JPEG DCT scaling): its tissue tiles are then decoded on their own, lazily.
+    lw, lh = slide.level_dimensions[level]
+    if lw * lh > REDUCED_DECODE_MIN_PX:
+        region, factor = slide.read_level_reduced(level, max(lw, lh) / options.tissue.thumbnail_px, threads)
+    else:
+        region, factor = slide.read_level(level, threads), 1
+    extent = (lw / factor, lh / factor) if factor > 1 else None
+    thumb, thumb_ds = render_thumbnail(region, slide.dimensions, options.tissue.thumbnail_px, extent)
+    # Otherwise a single-level slide was just decoded whole for the thumbnail: cut its tiles from memory.
+    full = factor == 1 and level == plan.level and slide.level_downsamples[level] == 1.0
+    level_image = region if full else None
     del region
     mask = tissue_mask(thumb, thumb_ds * mpp[0], options.tissue)
     xs, ys = grid_coordinates(slide.dimensions, plan.tile_l0)

@@ -51,7 +51,7 @@ class PathologyReader(Reader):
     """Whole-slide images (SVS, NDPI, MRXS, SCN, tiled TIFF via OpenSlide; DICOM-WSI via pydicom)."""
 
     modality = "pathology"
-    version = "2"
+    version = "3"  # 3: thumbnails of large levels from DCT-scaled JPEG decoding (slightly different masks)
     Options = PathologyOptions
 
     def group(self, files: list[DiscoveredFile]) -> list[list[DiscoveredFile]]:

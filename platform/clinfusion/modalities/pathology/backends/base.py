@@ -100,6 +100,19 @@ class SlideBackend(ABC):
         """
         return self.read_region((0, 0), level, self.level_dimensions[level])
 
+    def read_level_reduced(self, level: int, max_factor: float, threads: int = 1) -> tuple[np.ndarray, int]:
+        """A whole level reduced by an integer factor at most ``max_factor`` where a backend can do
+        that cheaply (JPEG DCT scaling), for renderings such as the thumbnail.
+
+        Args:
+            max_factor: the largest acceptable reduction (the rendering is at least this coarse).
+
+        Returns:
+            ``([h, w, 3] uint8, factor)``: level pixels per returned pixel. The default is the full
+            level (:meth:`read_level`) and factor 1; only then are the pixels exactly the level's.
+        """
+        return self.read_level(level, threads), 1
+
     def thumbnail_level(self, max_side: int) -> int:
         """The level a ``max_side`` thumbnail is rendered from (deepest level at least that fine)."""
         w0, h0 = self.dimensions
@@ -111,7 +124,10 @@ class SlideBackend(ABC):
         Returns:
             ``([h, w, 3] uint8, downsample)`` where downsample is level-0 pixels per thumbnail pixel.
         """
-        return render_thumbnail(self.read_level(self.thumbnail_level(max_side)), self.dimensions, max_side)
+        level = self.thumbnail_level(max_side)
+        w, h = self.level_dimensions[level]
+        image, factor = self.read_level_reduced(level, max(w, h) / max_side)
+        return render_thumbnail(image, self.dimensions, max_side, (w / factor, h / factor) if factor > 1 else None)
 
     def __enter__(self) -> SlideBackend:
         return self
@@ -120,17 +136,24 @@ class SlideBackend(ABC):
         self.close()
 
 
-def render_thumbnail(region: np.ndarray, dimensions: tuple[int, int], max_side: int) -> tuple[np.ndarray, float]:
-    """Box-resize a whole-level read to the thumbnail size (see :meth:`SlideBackend.thumbnail`).
+def render_thumbnail(region: np.ndarray, dimensions: tuple[int, int], max_side: int,
+                     extent: tuple[float, float] | None = None) -> tuple[np.ndarray, float]:
+    """Box-resize a whole-level read (possibly reduced, see :meth:`SlideBackend.read_level_reduced`)
+    to the thumbnail size (see :meth:`SlideBackend.thumbnail`).
 
     One Pillow call on purpose: Pillow picks the order of its two passes (horizontal/vertical,
     rounded to uint8 in between) itself, so splitting the work into bands for threads changes
     pixels for some sizes (measured; see tests/modalities/pathology/test_fast_paths.py).
 
     Args:
-        region: ``[h, w, 3]`` uint8, a whole level of the slide.
+        region: ``[h, w, 3]`` uint8, a whole level of the slide (at any scale: it is resized to fit).
         dimensions: level-0 (width, height).
         max_side: longest thumbnail side.
+        extent: (width, height) in ``region`` pixels that the slide covers, when not all of it (a
+            level reduced by DCT scaling covers ``level size / factor``, a fraction of its last
+            pixel: that pixel mixes in JPEG padding). Resampling over the exact extent matters:
+            dropping the partial last row of CMU-1 (1483 instead of 1483.5 rows) shifts the
+            rendering by up to a third of a thumbnail pixel and its tissue mask IoU from 0.98 to 0.94.
 
     Returns:
         ``([h, w, 3] uint8, level-0 pixels per thumbnail pixel)``.
@@ -140,6 +163,9 @@ def render_thumbnail(region: np.ndarray, dimensions: tuple[int, int], max_side: 
     w0, h0 = dimensions
     scale = max(1.0, max(w0, h0) / max_side)
     size = (max(1, round(w0 / scale)), max(1, round(h0 / scale)))
-    if (region.shape[1], region.shape[0]) != size:
+    if extent is not None:
+        box = (0.0, 0.0, float(extent[0]), float(extent[1]))
+        region = np.asarray(Image.fromarray(np.ascontiguousarray(region)).resize(size, Image.Resampling.BOX, box=box))
+    elif (region.shape[1], region.shape[0]) != size:
         region = np.asarray(Image.fromarray(np.ascontiguousarray(region)).resize(size, Image.Resampling.BOX))
     return region, w0 / size[0]

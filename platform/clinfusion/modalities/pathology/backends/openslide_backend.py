@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,20 @@ class OpenSlideBackend(SlideBackend):
     name = "openslide"
     concurrent_reads = True  # OpenSlide handles are thread-safe; ctypes calls release the GIL
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, direct_jpeg: bool = True) -> None:
+        """Open ``path``.
+
+        Args:
+            direct_jpeg: decode plain JPEG-tiled TIFF levels directly (:mod:`.tiff_jpeg`, checked
+                against OpenSlide per level) for whole-level and region reads; False reads
+                everything through OpenSlide (the reference the tests compare with).
+        """
         super().__init__(path)
         import openslide
+
+        self._direct = direct_jpeg
+        self._fast_levels: dict[int, Any] = {}  # level -> TiffJpegLevel or None, found on first use
+        self._fast_lock = threading.Lock()
 
         try:
             self._slide = openslide.OpenSlide(str(path))
@@ -66,6 +78,20 @@ class OpenSlideBackend(SlideBackend):
         return dict(self._slide.properties)
 
     def read_region(self, location: tuple[int, int], level: int, size: tuple[int, int]) -> np.ndarray:
+        """See :meth:`SlideBackend.read_region`; regions inside a directly decodable level at
+        whole level pixels come from its JPEG tiles (same pixels), the rest from OpenSlide."""
+        fast = self._jpeg_level(level)
+        if fast is not None:
+            ds = round(self.level_downsamples[level])
+            x, y = int(location[0]), int(location[1])
+            if x % ds == 0 and y % ds == 0:
+                out = fast.region(x // ds, y // ds, int(size[0]), int(size[1]))
+                if out is not None:
+                    return out
+        return self._openslide_region(location, level, size)
+
+    def _openslide_region(self, location: tuple[int, int], level: int, size: tuple[int, int]) -> np.ndarray:
+        """:meth:`read_region` through OpenSlide."""
         import openslide
 
         try:
@@ -88,26 +114,48 @@ class OpenSlideBackend(SlideBackend):
             return fast.decode(threads)
         w, h = self.level_dimensions[level]
         if threads <= 1 or self.level_downsamples[level] != 1.0 or h < 2 * _BAND_PX:
-            return self.read_region((0, 0), level, (w, h))
+            return self._openslide_region((0, 0), level, (w, h))
         from concurrent.futures import ThreadPoolExecutor
 
         out = np.empty((h, w, 3), np.uint8)
 
         def band(y: int) -> None:
-            out[y:y + _BAND_PX] = self.read_region((0, y), 0, (w, min(_BAND_PX, h - y)))
+            out[y:y + _BAND_PX] = self._openslide_region((0, y), 0, (w, min(_BAND_PX, h - y)))
 
         with ThreadPoolExecutor(threads) as pool:
             list(pool.map(band, range(0, h, _BAND_PX)))
         return out
 
+    def read_level_reduced(self, level: int, max_factor: float, threads: int = 1) -> tuple[np.ndarray, int]:
+        """See :meth:`SlideBackend.read_level_reduced`: on a directly decodable JPEG level, every tile
+        decoded at 1/2, 1/4 or 1/8 (libjpeg DCT scaling, the largest factor <= ``max_factor``);
+        otherwise the full level (:meth:`read_level`), factor 1."""
+        from clinfusion.modalities.pathology.backends.tiff_jpeg import SCALES
+
+        fast = self._jpeg_level(level)
+        for scale in SCALES:
+            if fast is not None and scale <= max_factor:
+                image = fast.decode_scaled(scale, threads)
+                if image is not None:
+                    return image, scale
+        return self.read_level(level, threads), 1
+
     def _jpeg_level(self, level: int):
+        """The verified direct decoder of ``level`` (a ``TiffJpegLevel``) or None; looked up once."""
+        with self._fast_lock:  # tile-reading threads ask at the same time: one lookup
+            if level not in self._fast_levels:
+                self._fast_levels[level] = self._find_jpeg_level(level) if self._direct else None
+            return self._fast_levels[level]
+
+    def _find_jpeg_level(self, level: int):
         from clinfusion.modalities.pathology.backends.tiff_jpeg import VENDORS, TiffJpegLevel
 
         ds = self.level_downsamples[level]
         if self.vendor not in VENDORS or ds != round(ds):
             return None
         fast = TiffJpegLevel.find(self.path, self.level_dimensions[level])
-        if fast is None or not fast.matches(lambda xy, wh: self.read_region((xy[0] * int(ds), xy[1] * int(ds)), level, wh)):
+        if fast is None or not fast.matches(
+                lambda xy, wh: self._openslide_region((xy[0] * int(ds), xy[1] * int(ds)), level, wh)):
             return None
         return fast
 
@@ -131,4 +179,7 @@ class OpenSlideBackend(SlideBackend):
         return buf.view(np.uint8).reshape(h, w, 4)
 
     def close(self) -> None:
+        for fast in self._fast_levels.values():
+            if fast is not None:
+                fast.close()
         self._slide.close()
