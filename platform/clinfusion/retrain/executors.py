@@ -9,6 +9,7 @@ inputs, so they give the same results; workers never log to MLflow (the driver d
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -42,10 +43,13 @@ def _featurize_one(workers: int, job: tuple[str, str]) -> dict[str, Any]:
                 "failures": {"*": str(err)}, "seconds": 0.0}
 
 
-class _Base:
+class _Base(ABC):
+    """Featurization on top of each executor's :meth:`map`."""
+
+    @abstractmethod
     def map(self, fn: Callable[[Any, Any], Any], jobs: Sequence[Any], shared: Any = None,
             num_cpus: int = 1) -> list[Any]:
-        raise NotImplementedError
+        """``[fn(shared, job) for job in jobs]``, run where the executor runs things."""
 
     def featurize(self, ws_root: str | Path, modalities: list[str], workers: int) -> list[dict[str, Any]]:
         """One featurize run per modality (``workers`` processes each); one summary row per modality."""

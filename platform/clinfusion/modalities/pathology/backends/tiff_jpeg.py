@@ -32,6 +32,7 @@ import io
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -141,30 +142,36 @@ class TiffJpegLevel:
             return None
         sw, sh = self.tile_w // scale, self.tile_h // scale
         width, height = -(-self.width // scale), -(-self.height // scale)
-        out = np.empty((height, width, 3), np.uint8)
         fd = os.open(self.path, os.O_RDONLY)
-
-        def one(index: int) -> None:
-            ty, tx = divmod(index, self._cols)
-            y, x = ty * sh, tx * sw
-            h, w = min(sh, height - y), min(sw, width - x)
-            out[y:y + h, x:x + w] = self.decode_tile_scaled(fd, index, scale)[:h, :w]
-
         try:
             probe = len(self._offsets) // 2  # same colour handling as the verified decoder?
             if not np.array_equal(self.decode_tile_scaled(fd, probe, 1), self.decode_tile(fd, probe)):
                 return None
-            n = len(self._offsets)
-            if threads <= 1:
-                for i in range(n):
-                    one(i)
-            else:
-                with ThreadPoolExecutor(threads) as pool:
-                    list(pool.map(one, range(n)))
+            return self._assemble(lambda i: self.decode_tile_scaled(fd, i, scale), sw, sh, width, height, threads)
         except Exception:  # Pillow cannot decode these tiles: full-resolution decoding instead
             return None
         finally:
             os.close(fd)
+
+    def _assemble(self, decode: Callable[[int], np.ndarray], tile_w: int, tile_h: int, width: int, height: int,
+                  threads: int) -> np.ndarray:
+        """``[height, width, 3]`` uint8 from every tile ``decode(index)`` (``[tile_h, tile_w, 3]``,
+        cropped at the right/bottom edge), decoded by ``threads`` threads."""
+        out = np.empty((height, width, 3), np.uint8)
+
+        def one(index: int) -> None:
+            ty, tx = divmod(index, self._cols)
+            y, x = ty * tile_h, tx * tile_w
+            h, w = min(tile_h, height - y), min(tile_w, width - x)
+            out[y:y + h, x:x + w] = decode(index)[:h, :w]
+
+        n = len(self._offsets)
+        if threads <= 1:
+            for i in range(n):
+                one(i)
+        else:
+            with ThreadPoolExecutor(threads) as pool:
+                list(pool.map(one, range(n)))
         return out
 
     def _cached_tile(self, index: int) -> np.ndarray:
@@ -210,26 +217,12 @@ class TiffJpegLevel:
 
     def decode(self, threads: int) -> np.ndarray:
         """The whole level ``[height, width, 3]`` uint8 RGB (tiles decoded by ``threads`` threads)."""
-        out = np.empty((self.height, self.width, 3), np.uint8)
         fd = os.open(self.path, os.O_RDONLY)
-
-        def one(index: int) -> None:
-            ty, tx = divmod(index, self._cols)
-            y, x = ty * self.tile_h, tx * self.tile_w
-            h, w = min(self.tile_h, self.height - y), min(self.tile_w, self.width - x)
-            out[y:y + h, x:x + w] = self.decode_tile(fd, index)[:h, :w]
-
         try:
-            n = len(self._offsets)
-            if threads <= 1:
-                for i in range(n):
-                    one(i)
-            else:
-                with ThreadPoolExecutor(threads) as pool:
-                    list(pool.map(one, range(n)))
+            return self._assemble(lambda i: self.decode_tile(fd, i), self.tile_w, self.tile_h, self.width, self.height,
+                                  threads)
         finally:
             os.close(fd)
-        return out
 
     def matches(self, read_region) -> bool:
         """Whether decoded tiles equal ``read_region((x, y), size)`` (the reader's own pixels).
