@@ -74,7 +74,10 @@ def test_login_open_patient_and_review_in_chromium(live_app, review_ws, tmp_path
             page.get_by_role("tab", name="Prediction and review").click()
             expect(page.get_by_text("risk percentile in the cohort")).to_be_visible()  # the prediction panel
             expect(page.get_by_text("similar patients")).to_be_visible()
-            page.locator('[data-testid="stRadio"]').filter(has_text="decision").get_by_text("comment").click()
+            box = page.get_by_role("combobox", name="decision")
+            box.click()
+            box.fill("comment")
+            page.get_by_role("option", name="comment").click()
             page.get_by_role("textbox", name="comment").fill("reviewed in the browser")
             _click_until(page, page.get_by_role("button", name="Submit review"), page.get_by_text("saved (comment)"), tries=1)
             page.screenshot(path=tmp_path / "3_review.png", full_page=True)

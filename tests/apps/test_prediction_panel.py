@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from clinfusion.review.experiments import artifact_file
 from clinfusion.review.predictions import load_predictions
 from clinfusion.review.views import cohort_frame, ingested
+from clinfusion.testing.app_images import inline_images
 from clinfusion.tracking.listing import list_runs, list_versions
 from clinfusion.workspace import Workspace
 
@@ -30,6 +30,14 @@ def test_predictions_cover_every_patient_with_band_contributions_and_neighbours(
     assert why == "" and preds.model_version == "clinfusion-fusion-synthetic v1 (alias: champion)"
     ids = cohort_frame(Workspace.open(review_ws))["patient_id"].tolist()
     assert sorted(preds.table.index) == sorted(ids)
+    # every training patient is shown its out-of-fold prediction: the row of the fold model that held it out
+    assert preds.table["source"].eq("out-of-fold").all()
+    folds = preds.fold_table
+    held = folds[folds["held_out"]].set_index("patient_id")
+    assert sorted(held.index) == sorted(ids) and (held["fold"] == preds.table.loc[held.index, "fold"]).all()
+    assert np.allclose(preds.table.loc[held.index, "risk"], held["risk"])
+    assert preds.source(ids[0]).startswith("out-of-fold (fold ")
+    assert set(preds.risk_group()) <= {"low", "intermediate", "high"}
     pid = ids[0]
     band = preds.survival_band(pid)
     assert len(band) == 3 and (band["lower"] <= band["survival"] + 1e-6).all() and (band["survival"] <= band["upper"] + 1e-6).all()
@@ -55,13 +63,13 @@ def test_patient_page_shows_the_prediction_panel(review_ws, monkeypatch):
     assert any("probability" in f.columns for f in frames)  # diagnosis head
     assert any({"delta_risk", "attention"} <= set(f.columns) for f in frames)
     assert any("similarity" in f.columns and len(f) == min(5, N_PATIENTS - 1) for f in frames)
-    assert len(app.image) >= 5  # CT, slide thumbnail + overlay, ECG, survival curve with band
+    assert len(inline_images(app)) >= 5  # CT, slide thumbnail + overlay, ECG, survival curve with band
     assert any(c.value.startswith("model: clinfusion-fusion-synthetic v1 (alias: champion)") for c in app.caption)
 
 
 def test_training_logs_token_attention_with_slide_tiles(review_ws):
     preds, _ = load_predictions(review_ws)
-    att = pd.read_parquet(artifact_file(preds.artifact_uri, "token_attention.parquet"))
+    att = pd.read_parquet(preds.artifact_dir / "token_attention.parquet")
     assert set(att["patient_id"]) <= set(preds.table.index) and "pathology" in set(att["modality"])
     assert np.allclose(att.groupby(["patient_id", "modality"])["weight"].sum(), 1.0, atol=1e-5)
     path = att[att["modality"] == "pathology"]
@@ -99,7 +107,7 @@ def fresh_cache():
 
 def test_pathology_tab_overlays_tile_attention(review_ws, monkeypatch, fresh_cache):
     app = _open_patient(review_ws, monkeypatch, _patient_with_pathology(review_ws))
-    captions = [c for img in app.image for c in img.captions]
+    captions = [img.caption for img in inline_images(app)]
     assert any(c.startswith("attention heatmap: the final model's attention-pooling weight") for c in captions)
     assert any("fused embeddings" in m.value for m in app.markdown)
 
@@ -112,8 +120,24 @@ def test_older_runs_show_captions_and_pooled_token_neighbours(review_ws, monkeyp
     monkeypatch.setattr(predictions, "_optional", lambda run, name: None if name == "embeddings.csv" else real(run, name))
     monkeypatch.setattr(attention, "ATTENTION_FILE", "no_such_file.parquet")
     app = _open_patient(review_ws, monkeypatch, _patient_with_pathology(review_ws))
-    assert not [c for img in app.image for c in img.captions if c.startswith("attention heatmap")]
+    assert not [img for img in inline_images(app) if img.caption.startswith("attention heatmap")]
     assert any("logged no token_attention.parquet" in c.value for c in app.caption)
     assert any("mean-pooled tokens" in m.value for m in app.markdown)
     frames = [d.value for d in app.dataframe]
     assert any("similarity" in f.columns and len(f) == min(5, N_PATIENTS - 1) for f in frames)
+
+
+def test_cohort_page_groups_by_out_of_fold_risk_and_lists_the_served_risks(review_ws, monkeypatch, fresh_cache):
+    from streamlit.testing.v1 import AppTest
+
+    from .conftest import APP
+
+    monkeypatch.setenv("CLINFUSION_WORKSPACE", str(review_ws))
+    app = login(AppTest.from_file(str(APP), default_timeout=120), "clin")
+    assert not app.exception
+    assert any(c.value.endswith(f"risk groups from {N_PATIENTS} out-of-fold predictions") for c in app.caption)
+    patients = app.dataframe[-1].value
+    assert patients["prediction source"].eq("out-of-fold").all()
+    preds, _ = load_predictions(review_ws)
+    served = patients.set_index("patient_id")["risk group"]
+    assert served.to_dict() == preds.risk_group().to_dict()

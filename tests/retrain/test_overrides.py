@@ -17,7 +17,7 @@ def test_latest_override_per_patient_with_who_and_why(tmp_path):
     submit(tmp_path, Review(patient_id="P1", target="diagnosis", predicted="a", decision="override",
                             corrected="c", reason="second opinion"), "drjones", "clinician")
     submit(tmp_path, Review(patient_id="P2", target="diagnosis", decision="accept"), "drsmith", "clinician")
-    submit(tmp_path, Review(patient_id="P3", target="risk group", predicted="high", decision="override",
+    submit(tmp_path, Review(patient_id="P3", target="risk_group", predicted="high", decision="override",
                             corrected="low", reason="x"), "drsmith", "clinician")
     got = label_overrides(tmp_path, "diagnosis")
     assert list(got.columns) == list(PROVENANCE_COLUMNS)

@@ -1,4 +1,7 @@
-"""Audit page (admin): the audit log and the review store, with the export for retraining."""
+"""Audit page (admin): the audit log and the review store, with the export for retraining.
+
+Opening this page is itself audited (``view_audit``), as is the export.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,13 @@ from clinfusion.review import audit, reviews
 
 session = ui.require("audit")
 root = ui.workspace().root
+audit.record(root, session.username, session.role, "view_audit")
 st.title("Audit log and reviews")
 st.subheader("reviews")
-table = reviews.list_reviews(root)
+table = reviews.for_role(reviews.list_reviews(root), session.role)
 st.dataframe(table, hide_index=True, width="stretch")
-if st.download_button("Export reviews (CSV)", table.to_csv(index=False), "reviews.csv", "text/csv"):
+if st.download_button("Export reviews (CSV)", reviews.csv_safe(table).to_csv(index=False), "reviews.csv", "text/csv"):
     audit.record(root, session.username, session.role, "export_reviews", rows=len(table))
 st.subheader("audit log (newest first)")
+st.caption("failed logins keep only a keyed hash of the typed user name (name_hash), never the text itself")
 st.dataframe(audit.read_log(root, limit=500), hide_index=True, width="stretch")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import images
 import pandas as pd
 import streamlit as st
 import ui
@@ -50,18 +51,26 @@ if surv.empty:
     st.info("no survival outcomes in the clinical table")
 else:
     if preds is not None:
+        # out-of-fold risk groups for training patients: in-sample risks would separate the curves too well
         groups = preds.risk_group().reindex(surv["patient_id"]).fillna("not predicted").to_numpy()
-        title = f"by predicted risk group ({preds.model_version})"
+        sources = preds.table["source"].reindex(surv["patient_id"]).value_counts()
+        st.caption(f"{preds.model.describe()}; risk groups from " + ", ".join(f"{n} {s}" for s, n in sources.items())
+                   + " predictions")
+        title = f"by predicted risk group (out-of-fold, {preds.model_version})"
     else:
-        st.caption(why)
+        st.warning(f"no predicted risk groups: {why}")
         options = [c for c in ("stage", "diagnosis", "sex") if c in surv.columns]
         by = st.selectbox("group by", options, key="km_by") if options else None
         groups = surv[by].fillna("missing").to_numpy() if by else ["all"] * len(surv)
         title = f"by {by}" if by else "all patients"
     fig, _ = km_figure(surv["survival_time"].to_numpy(), surv["event"].to_numpy(), groups, title)
-    st.image(ui.png(fig))
+    images.show(ui.png(fig))
 
 st.subheader("patients")
+if preds is not None:  # the served version's risk column (out-of-fold for its training patients)
+    served = preds.table[["percentile", "risk_group", "source"]].rename(columns={
+        "percentile": "risk percentile", "risk_group": "risk group", "source": "prediction source"})
+    frame = frame.merge(served.round(1), left_on="patient_id", right_index=True, how="left")
 st.dataframe(frame, hide_index=True, width="stretch")
 pid = st.selectbox("open patient", frame["patient_id"].tolist(), key="cohort_pick")
 if st.button("Open patient", key="open_patient"):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 import ui
-from clinfusion.review import experiments
+from clinfusion.review import audit, experiments
 
-ui.require("view")
+session = ui.require("view")
 root = ui.workspace().root
+audit.record(root, session.username, session.role, "view_experiments")
 st.title("Experiments")
 runs = experiments.list_runs(root)
 if runs.empty:
@@ -18,9 +19,12 @@ st.subheader("registered model versions")
 if versions.empty:
     st.caption("no registered model versions")
 else:
-    champion = versions[versions["aliases"].str.contains("champion")]
-    st.caption(f"champion: {champion.iloc[0]['name']} v{champion.iloc[0]['version']}" if len(champion)
-               else "no version carries the `champion` alias yet")
+    from clinfusion.review.predictions import resolve
+
+    alias = ui.model_alias()
+    served, why = resolve(root, alias)
+    st.caption(f"the app serves {served['name']} v{served['version']} (alias `{alias}`, MLflow run {served['run_id'][:8]})"
+               if served else f"no predictions served: {why}")
     st.dataframe(versions, hide_index=True, width="stretch")
 st.subheader("runs")
 metric_cols = [c for c in runs.columns if c.startswith("metric:") and c.endswith(("cindex_mean", "auroc_mean", "ibs_mean"))]

@@ -43,4 +43,4 @@ with tabs[5]:
     preds = panels.prediction(ws, pid)
     panels.review_form(ws, pid, preds)
     st.subheader("reviews of this patient")
-    st.dataframe(reviews.list_reviews(ws.root, pid), hide_index=True, width="stretch")
+    st.dataframe(reviews.for_role(reviews.list_reviews(ws.root, pid), session.role), hide_index=True, width="stretch")

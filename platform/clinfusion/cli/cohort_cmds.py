@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from clinfusion.cli.console import console, err_console, print_frame
+from clinfusion.cli.locking import writes_workspace
 
 EXIT_QUARANTINED = 2
 
@@ -28,6 +29,7 @@ def validate(cohort_dir: Path = typer.Argument(..., help="Cohort directory (with
     raise typer.Exit(1)
 
 
+@writes_workspace("ingest", create=True)
 def ingest(
     cohort_dir: Path = typer.Argument(..., help="Cohort directory (with cohort.yaml)."),
     workspace: Path = typer.Option(..., "--workspace", "-w", help="Workspace directory (created if missing)."),
@@ -104,6 +106,10 @@ def export(
         table.to_csv(out, index=False)
     else:
         table.to_parquet(out, index=False)
+    from clinfusion.review import audit
+    from clinfusion.review.users import cli_actor
+
+    audit.record(workspace, cli_actor(), "cli", "export", modality=modality, rows=len(table), file=out.name)
     console.print(f"wrote {len(table)} row(s) x {table.shape[1]} column(s) of {modality} to {out}")
     return 0
 

@@ -8,10 +8,12 @@ import pandas as pd
 import typer
 
 from clinfusion.cli.console import console, err_console, print_frame
+from clinfusion.cli.locking import writes_workspace
 
 EXIT_FAILED = 2
 
 
+@writes_workspace("featurize")
 def featurize(
     workspace: Path = typer.Option(..., "--workspace", "-w", help="Workspace directory (ingested)."),
     modality: list[str] = typer.Option(None, "--modality", "-m", help="Modality (repeatable); default: every "
@@ -19,10 +21,13 @@ def featurize(
     encoder: str = typer.Option(None, "--encoder", "-e", help="Encoder name (default: the modality's default)."),
     workers: int = typer.Option(1, help="Worker processes."),
     force: bool = typer.Option(False, help="Recompute even when cached."),
+    option: list[str] = typer.Option(None, "--option", "-o", help="Encoder setting KEY=VALUE (repeatable), e.g. "
+                                     "-e local_transformer -o model_path=DIR; see the modality's guide."),
 ) -> int:
     """Turn ingested data into tokens per (patient, modality); cached by content hash."""
     from rich.markup import escape
 
+    from clinfusion.configio import parse_options, validate_config
     from clinfusion.errors import ClinFusionError
     from clinfusion.featurize import featurize as run
     from clinfusion.modalities.registry import encoder_class, encoders
@@ -37,7 +42,8 @@ def featurize(
         return 0
     rows, failed = [], 0
     for m in wanted:
-        enc = encoder_class(m, encoder)()
+        cls = encoder_class(m, encoder)
+        enc = cls(validate_config(cls.Config, parse_options(option), f"{m} encoder {cls.name!r} (--option KEY=VALUE)"))
         try:
             rep = run(ws, enc, workers=workers, force=force)
         except ClinFusionError as err:  # one modality's setup failing must not stop the others

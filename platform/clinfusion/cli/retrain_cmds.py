@@ -8,6 +8,7 @@ import pandas as pd
 import typer
 
 from clinfusion.cli.console import console, err_console, print_frame
+from clinfusion.cli.locking import writes_workspace
 
 registry_app = typer.Typer(help="Model registry: champion/challenger aliases, promotions and rollbacks.",
                            no_args_is_help=True)
@@ -47,6 +48,7 @@ def print_result(result) -> None:
     console.print(f"status: {result.status}; summary {result.path}")
 
 
+@writes_workspace("retrain")
 def retrain(
     workspace: Path = _WS,
     config: Path = typer.Option(None, "--config", "-c", help="Retrain YAML (default: the packaged default_retrain.yaml)."),
@@ -121,6 +123,7 @@ def _recorded(row: dict, what: str) -> int:
 
 
 @registry_app.command("promote")
+@writes_workspace("registry promote")
 def promote(workspace: Path = _WS, model: str = _MODEL, version: str = typer.Option(
         None, "--version", help="Version to promote (default: the challenger)."),
             reason: str = _REASON, user: str = _USER, tracking_uri: str = _URI) -> int:
@@ -132,6 +135,7 @@ def promote(workspace: Path = _WS, model: str = _MODEL, version: str = typer.Opt
 
 
 @registry_app.command("rollback")
+@writes_workspace("registry rollback")
 def rollback(workspace: Path = _WS, model: str = _MODEL, version: str = typer.Option(
         None, "--version", help="Version to restore (default: the champion before the latest promotion)."),
              reason: str = _REASON, user: str = _USER, tracking_uri: str = _URI) -> int:

@@ -9,6 +9,7 @@ import pandas as pd
 import typer
 
 from clinfusion.cli.console import console, err_console, print_frame
+from clinfusion.cli.locking import writes_workspace
 
 TABLE_KEYS = ("cindex_mean", "cindex_sd", "uno_c_mean", "td_auc_mean", "ibs_mean", "auroc_mean")
 
@@ -22,12 +23,22 @@ def results_table(result: dict) -> pd.DataFrame:
     return table.dropna(axis=1, how="all").fillna("")  # e.g. no diagnosis task: no AUROC column
 
 
+def print_encoders(result: dict) -> None:
+    """The modalities trained on and the token cache (encoder) each came from, one line each."""
+    console.print("modalities and encoders used:")
+    for m, c in result.get("encoders", {}).items():
+        others = f"; also cached: {', '.join(c['others'])}" if c.get("others") else ""
+        console.print(f"  {m}: {c['encoder']} ({c['source']}, {c['patients']} patients with tokens{others})", highlight=False)
+
+
+@writes_workspace("train")
 def train(
     workspace: Path = typer.Option(..., "--workspace", "-w", help="Workspace (ingested and featurized)."),
     config: Path = typer.Option(None, "--config", "-c", help="Training YAML (default: the packaged default_train.yaml)."),
     splits: Path = typer.Option(None, "--splits", help="Folder of splits_<k>.csv files with raw patient ids."),
     folds: int = typer.Option(None, "--folds", help="Stratified k-fold instead of split files."),
-    modalities: str = typer.Option(None, "--modalities", help="Comma-separated token modalities (default: all cached)."),
+    modalities: str = typer.Option(None, "--modalities", help="Comma-separated modalities to train on (default: every "
+                                   "ingested one; train refuses one without tokens unless this leaves it out)."),
     json_out: Path = typer.Option(None, "--json", help="Write the results JSON here."),
     no_mlflow: bool = typer.Option(False, "--no-mlflow", help="Skip the final model and the MLflow run."),
     tracking_uri: str = typer.Option(None, "--tracking-uri", envvar="MLFLOW_TRACKING_URI",
@@ -57,6 +68,7 @@ def train(
                                  progress=lambda msg: err_console.print(msg, highlight=False),
                                  executor=None if executor == "local" else runner)
     print_frame(results_table(result), title=f"{result['folds']}-fold CV, {result['n_patients']} patients ({result['splits']})")
+    print_encoders(result)
     if "mlflow_run_id" in result:
         alias = f" (alias: {result['model_alias']})" if result.get("model_alias") else ""
         console.print(f"MLflow run {result['mlflow_run_id']}; model {result['model_uri']}{alias}")
@@ -89,8 +101,7 @@ def evaluate(
 
     ws = Workspace.open(workspace)
     model = load_model(model_uri, tracking_uri(ws.root))
-    spec_mods = None  # the pyfunc ignores modalities it was not trained on
-    data = load_cohort(ws, spec_mods)
+    data = load_cohort(ws, strict=False)  # the pyfunc ignores modalities it was not trained on
     inputs = data.covariates.copy()
     inputs.insert(0, "bundle", [bundle_to_json({m: data.tokens[m][p] for m in data.modalities if p in data.tokens[m]})
                                 for p in data.patient_ids])

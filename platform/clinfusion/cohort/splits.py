@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from clinfusion.errors import CohortSpecError, Problem
+from clinfusion.errors import CohortSpecError, ConfigError, Problem
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,10 @@ class Split:
     fold: int
     train: tuple[str, ...]
     val: tuple[str, ...]
+
+
+class FoldCountError(ConfigError, ValueError):
+    """An impossible number of folds: a readable config error for the CLI, a ``ValueError`` for callers."""
 
 
 def stratified_kfold(
@@ -53,7 +57,7 @@ def stratified_kfold(
     if len(set(ids)) != len(ids):
         raise ValueError("patient ids must be unique")
     if not 2 <= k <= len(ids):
-        raise ValueError(f"k must be between 2 and the number of patients ({len(ids)}), got {k}")
+        raise FoldCountError(f"k must be between 2 and the number of patients ({len(ids)}), got {k}", field="folds")
     labels = [0] * len(ids) if strata is None else list(strata)
     rng = np.random.default_rng(seed)
     fold_of: dict[str, int] = {}

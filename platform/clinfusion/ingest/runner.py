@@ -108,8 +108,10 @@ def _read_item(job: tuple[PlannedItem, str, str, str, IngestContext, str]) -> di
     art_rel = Path("artifacts") / item.modality / owner / item_id
     try:
         reader = reader_class(item.modality)()
-        with atomic.atomic_dir(ws.root / art_rel) as out_dir:
+        with atomic.atomic_dir(ws.root / art_rel) as out_dir, atomic.refused_writes(out_dir, inside=ws.root):
             result = reader.read(item, ctx, out_dir)
+    except atomic.WorkspaceWriteError:
+        raise  # the workspace cannot be written: stop the ingest, never quarantine a valid item for it
     except ClinFusionError as err:
         row.update(status="quarantined", reason=_mask_text(str(err.problem), item, ctx))
         return row

@@ -5,7 +5,13 @@ The key is configuration, never part of the repository or the workspace's shared
 1. ``CLINFUSION_PSEUDONYM_KEY`` (hex or any string of at least 16 characters), else
 2. ``CLINFUSION_KEY_FILE`` (a file holding the key), else
 3. in demo mode only, a local key generated once at ``<workspace>/.secrets/pseudonym.key``
-   (mode 0600). Outside demo mode a missing key is a :class:`PrivacyError`.
+   (mode 0600). Outside demo mode a missing key is a :class:`PrivacyError`, and so is a workspace
+   that holds a demo key: a demo workspace is never used as if it held real data by accident.
+
+Demo mode is ``demo=True`` (``clinfusion ingest --demo``, ``make demo``), or ``$CLINFUSION_DEMO=1``
+for the later commands of a demo workspace (featurize, train, retrain, catalog ``--cohort``). A
+process that was granted demo mode for a workspace (``load_key(ws, demo=True)``) keeps it for that
+workspace, so the steps after ``ingest(..., demo=True)`` in one pipeline need no second flag.
 
 The workspace records only the key's fingerprint (a hash of a hash), so ingesting the same
 cohort with a different key into an existing workspace is detected instead of silently mixing
@@ -24,7 +30,10 @@ from clinfusion.errors import PrivacyError
 
 KEY_ENV = "CLINFUSION_PSEUDONYM_KEY"
 KEY_FILE_ENV = "CLINFUSION_KEY_FILE"
+DEMO_ENV = "CLINFUSION_DEMO"
+DEMO_KEY_PATH = Path(".secrets") / "pseudonym.key"
 _MIN_KEY_CHARS = 16
+_demo_granted: set[str] = set()  # resolved workspace roots this process loaded with demo=True
 
 
 @dataclass(frozen=True, repr=False)
@@ -77,17 +86,40 @@ def load_key(workspace: Path | None = None, *, demo: bool = False) -> PseudonymK
             raise PrivacyError("key file does not exist", file=path, field=KEY_FILE_ENV)
         return _from_text(path.read_text(), f"${KEY_FILE_ENV}")
     if workspace is not None:
-        local = Path(workspace) / ".secrets" / "pseudonym.key"
-        if local.is_file():
-            return _from_text(local.read_text(), "workspace demo key")
-        if demo:
-            local.parent.mkdir(parents=True, exist_ok=True)
-            os.chmod(local.parent, 0o700)
-            fd = os.open(local, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_hex(32))
-            return _from_text(local.read_text(), "workspace demo key")
-    raise PrivacyError(
+        return _demo_key(Path(workspace), demo)
+    raise _no_key()
+
+
+def demo_mode(workspace: Path, demo: bool = False) -> bool:
+    """Whether the demo key of ``workspace`` may be used: ``demo``, ``$CLINFUSION_DEMO``, or granted
+    earlier in this process."""
+    if demo or os.environ.get(DEMO_ENV, "").strip().lower() in ("1", "true", "yes"):
+        return True
+    return str(Path(workspace).resolve()) in _demo_granted
+
+
+def _demo_key(workspace: Path, demo: bool) -> PseudonymKey:
+    local = workspace / DEMO_KEY_PATH
+    allowed = demo_mode(workspace, demo)
+    if local.is_file() and not allowed:
+        raise PrivacyError(
+            "this workspace holds a generated demo key and no key is configured: pass --demo (or set "
+            f"${DEMO_ENV}=1 for commands without --demo) to use it as a demo workspace, or configure the real "
+            f"key with ${KEY_ENV} or ${KEY_FILE_ENV}", file=local, field=KEY_ENV)
+    if not local.is_file():
+        if not demo:  # only an explicit --demo generates a key; $CLINFUSION_DEMO only reuses one
+            raise _no_key()
+        local.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(local.parent, 0o700)
+        fd = os.open(local, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    _demo_granted.add(str(workspace.resolve()))
+    return _from_text(local.read_text(), "workspace demo key")
+
+
+def _no_key() -> PrivacyError:
+    return PrivacyError(
         f"no pseudonymisation key configured: set ${KEY_ENV} (at least {_MIN_KEY_CHARS} characters) "
         f"or ${KEY_FILE_ENV}, or pass --demo to generate a local key for a demo workspace",
         field=KEY_ENV,

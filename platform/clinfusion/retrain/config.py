@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from clinfusion.configio import load_yaml_config
@@ -88,13 +87,19 @@ class RetrainConfig(_Frozen):
     drift: DriftConfig = DriftConfig()
     overrides: OverrideConfig = OverrideConfig()
 
-    def train_settings(self):
+    def train_settings(self, origin: str = "the retrain config"):
         """The :class:`~clinfusion.training.config.TrainConfig`: ``train_config`` (or the packaged
         default) with the inline ``train`` keys merged over it."""
+        from clinfusion.configio import read_yaml_mapping
+        from clinfusion.errors import ConfigError
         from clinfusion.training.config import load_train_config, merge
 
-        base = yaml.safe_load(Path(self.train_config).read_text()) if self.train_config else {}
-        return load_train_config(merge(base or {}, self.train))
+        base = read_yaml_mapping(self.train_config) if self.train_config else {}
+        try:
+            return load_train_config(merge(base, self.train))
+        except ConfigError as err:  # name where the merged values came from, not "<dict>"
+            source = f"{origin} (train: keys over {self.train_config or 'default_train.yaml'})"
+            raise ConfigError(err.message, file=source, field=err.field) from None
 
 
 def load_retrain_config(source: dict[str, Any] | str | Path | None = None, **overrides: Any) -> RetrainConfig:
@@ -107,4 +112,7 @@ def load_retrain_config(source: dict[str, Any] | str | Path | None = None, **ove
     Raises:
         ConfigError: unknown key or invalid value, naming the file and field.
     """
-    return load_yaml_config(RetrainConfig, source, DEFAULT_YAML, **overrides)
+    config = load_yaml_config(RetrainConfig, source, DEFAULT_YAML, **overrides)
+    # a bad training config fails here, before any ingest or featurize work
+    config.train_settings(str(source or DEFAULT_YAML) if not isinstance(source, dict) else "<dict>")
+    return config

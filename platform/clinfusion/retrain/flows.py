@@ -46,8 +46,10 @@ def retrain_flow(workspace: str, config: str | None = None, force: bool = False)
         ``RetrainResult.as_dict()``.
     """
     from clinfusion.retrain.flow import retrain
+    from clinfusion.workspace.lock import workspace_lock
 
-    result = retrain(workspace, load_retrain_config(config), force=force, progress=print, call=_as_task)
+    with workspace_lock(workspace, "retrain (scheduled)", on_wait=print):  # one writer, as `clinfusion retrain`
+        result = retrain(workspace, load_retrain_config(config), force=force, progress=print, call=_as_task)
     print(f"status: {result.status}" + (f"; {result.gate['summary']}" if result.gate else ""))
     return result.as_dict()
 
@@ -61,9 +63,16 @@ def deployment(workspace: str | Path, cron: str, *, config: str | Path | None = 
     """
     from prefect.schedules import Cron
 
+    from clinfusion.errors import ConfigError
+
+    try:
+        schedule = Cron(cron, timezone=timezone)
+    except ValueError as err:  # pydantic's ValidationError is a ValueError too
+        raise ConfigError(f"expected a cron expression such as \"0 2 * * 0\" and a time zone such as UTC, got "
+                          f"{cron!r} in {timezone!r} ({str(err).splitlines()[-1].strip()})", field="--cron") from None
     return retrain_flow.to_deployment(
         name=name or f"retrain-{Path(workspace).resolve().name}",
-        schedule=Cron(cron, timezone=timezone),
+        schedule=schedule,
         parameters={"workspace": str(Path(workspace).resolve()), "config": str(Path(config).resolve()) if config else None,
                     "force": False},
         tags=["clinfusion", "retrain"],

@@ -17,9 +17,9 @@ def label_overrides(ws_root: str | Path, target: str = "diagnosis") -> pd.DataFr
         One row per patient (:data:`PROVENANCE_COLUMNS`); empty without a review store or overrides.
     """
     from clinfusion.review.reviews import list_reviews
-    from clinfusion.review.store import db_path
+    from clinfusion.review.store import exists
 
-    if not db_path(ws_root).exists():
+    if not exists(ws_root):  # the workspace's SQLite file, or $CLINFUSION_REVIEW_DB
         return pd.DataFrame(columns=list(PROVENANCE_COLUMNS))
     df = list_reviews(ws_root)
     df = df[(df["decision"] == "override") & (df["target"] == target)]

@@ -1,34 +1,43 @@
-"""The audit log: one row per patient view, review and login (who, role, what, which patient, when)."""
+"""The audit log: one row per login, page view, review, export and user change (who, role, what, which patient, when).
+
+Nothing typed by an anonymous visitor is stored as such: a failed login keeps only a keyed hash
+(:func:`keyed_hash`, HMAC-SHA256 with a random key kept in the store) of the attempted user name,
+since people type passwords into the name field.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import secrets
 import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import sqlalchemy as sa
 
-from clinfusion.review.store import connect
+from clinfusion.review.store import AUDIT, META, engine, info
 
-ACTIONS = ("login", "login_failed", "logout", "view_cohort", "view_patient", "review", "export_reviews")
+ACTIONS = (
+    "login", "login_failed", "login_locked", "lockout", "logout", "session_revoked",
+    "view_cohort", "view_patient", "view_experiments", "view_audit",
+    "review", "export_reviews", "export", "user_add", "user_change", "user_remove",
+)
+KEY_NAME = "audit_key"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS audit (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, username TEXT NOT NULL, role TEXT NOT NULL,
-  action TEXT NOT NULL, patient_id TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '{}');
-"""
 
-
-def record(ws_root: str | Path, username: str, role: str, action: str, patient_id: str = "",
-           **detail: Any) -> None:
+def record(ws_root: str | Path, username: str, role: str, action: str, patient_id: str = "", *,
+           db: str | None = None, **detail: Any) -> None:
     """Append one audit row.
 
     Args:
         ws_root: the workspace.
-        username, role: who.
+        username, role: who (``role`` is ``cli`` for command-line actions).
         action: one of :data:`ACTIONS`.
         patient_id: the pseudonym concerned (empty for cohort-wide actions).
+        db: the store URL (default: see :func:`clinfusion.review.store.db_url`).
         **detail: JSON-serialisable context (e.g. the review id).
 
     Raises:
@@ -36,17 +45,46 @@ def record(ws_root: str | Path, username: str, role: str, action: str, patient_i
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}; expected one of {list(ACTIONS)}")
-    with connect(ws_root, _SCHEMA) as con:
-        con.execute("INSERT INTO audit (time, username, role, action, patient_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                    (time.time(), username, role, action, patient_id, json.dumps(detail, sort_keys=True, default=str)))
+    with engine(ws_root, db).begin() as con:
+        con.execute(sa.insert(AUDIT).values(time=time.time(), username=username, role=role, action=action,
+                                            patient_id=patient_id,
+                                            detail=json.dumps(detail, sort_keys=True, default=str)))
 
 
-def read_log(ws_root: str | Path, *, patient_id: str | None = None, limit: int = 1000) -> pd.DataFrame:
+def read_log(ws_root: str | Path, *, patient_id: str | None = None, limit: int = 1000,
+             db: str | None = None) -> pd.DataFrame:
     """The newest ``limit`` audit rows (newest first), optionally for one patient; ``time`` as UTC."""
-    sql, args = "SELECT * FROM audit", []
+    q = sa.select(AUDIT).order_by(AUDIT.c.id.desc()).limit(limit)
     if patient_id is not None:
-        sql, args = sql + " WHERE patient_id = ?", [patient_id]
-    with connect(ws_root, _SCHEMA) as con:
-        df = pd.read_sql_query(sql + " ORDER BY id DESC LIMIT ?", con, params=[*args, limit])
-    df["time"] = pd.to_datetime(df["time"], unit="s", utc=True)
+        q = q.where(AUDIT.c.patient_id == patient_id)
+    with engine(ws_root, db).connect() as con:
+        df = pd.DataFrame(con.execute(q).mappings().all(), columns=[c.name for c in AUDIT.columns])
+    df["time"] = pd.to_datetime(df["time"].astype(float), unit="s", utc=True)
     return df
+
+
+def keyed_hash(ws_root: str | Path, text: str, *, db: str | None = None) -> str:
+    """HMAC-SHA256 of ``text`` under the store's audit key, as 32 hex characters.
+
+    The same text always gives the same hash in one store (so repeated attempts on one name can be
+    counted), but the text cannot be read back, nor guessed without the key.
+    """
+    return hmac.new(_key(ws_root, db), text.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:32]
+
+
+def _key(ws_root: str | Path, db: str | None) -> bytes:
+    eng = engine(ws_root, db)
+    cached = info(eng).get(KEY_NAME)
+    if cached is not None:
+        return cached
+    with eng.begin() as con:
+        row = con.execute(sa.select(META.c.value).where(META.c.key == KEY_NAME)).first()
+        if row is None:
+            try:
+                with con.begin_nested():
+                    con.execute(sa.insert(META).values(key=KEY_NAME, value=secrets.token_hex(32)))
+            except sa.exc.IntegrityError:  # another replica created it first
+                pass
+            row = con.execute(sa.select(META.c.value).where(META.c.key == KEY_NAME)).one()
+    info(eng)[KEY_NAME] = key = bytes.fromhex(row[0])
+    return key

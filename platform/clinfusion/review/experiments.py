@@ -12,18 +12,18 @@ from urllib.parse import unquote, urlparse
 import pandas as pd
 
 
-def list_runs(ws_root: str | Path) -> pd.DataFrame:
+def list_runs(ws_root: str | Path, uri: str | None = None) -> pd.DataFrame:
     """Runs of the workspace's tracking store, newest first (see :func:`clinfusion.tracking.listing.list_runs`)."""
     from clinfusion.tracking.listing import list_runs as _runs
 
-    return _runs(ws_root)
+    return _runs(ws_root, uri)
 
 
-def list_versions(ws_root: str | Path) -> pd.DataFrame:
+def list_versions(ws_root: str | Path, uri: str | None = None) -> pd.DataFrame:
     """Registered versions with aliases, newest first (see :func:`clinfusion.tracking.listing.list_versions`)."""
     from clinfusion.tracking.listing import list_versions as _versions
 
-    return _versions(ws_root)
+    return _versions(ws_root, uri)
 
 
 def artifact_file(artifact_uri: str, name: str) -> Path:

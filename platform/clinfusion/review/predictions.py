@@ -1,22 +1,31 @@
-"""The fusion model's predictions for the patients of a workspace, from ``clinfusion train``'s MLflow run.
+"""The predictions the review app serves: those of the registered version holding an alias.
 
-``clinfusion train`` logs, per run, ``predictions.csv`` (``patient_id``, ``risk``, ``surv_<k>``
-and ``p_<class>`` with a diagnosis head) of the final model, ``fold_survival.csv`` (each CV
-fold's model on every patient), ``contributions.csv`` (out-of-fold per-modality contributions)
-, ``embeddings.csv`` (fused embeddings) and ``token_attention.parquet`` (per-token attention,
-read per patient by :mod:`clinfusion.review.attention`). The app uses the newest run whose
-``predictions.csv`` has a ``patient_id`` column; :func:`load_predictions` says why when there is none.
+The app never shows "the newest run": :func:`load_predictions` resolves the registry alias
+(default ``champion``; ``clinfusion app --alias challenger`` for a shadow view) through MLflow's
+registry (:func:`clinfusion.tracking.registry.resolve_alias`) and reads that version's training
+run. Without a version holding the alias it returns no predictions and says how to get one.
+
+Per patient (:mod:`clinfusion.review.serving`): training patients get their out-of-fold
+prediction from ``fold_predictions.csv``, patients ingested after training the final model's
+(the registered pyfunc, :mod:`clinfusion.review.unseen`). The run also logged
+``contributions.csv`` (out-of-fold per-modality contributions), ``embeddings.csv`` (fused
+embeddings) and ``token_attention.parquet`` (per-token attention, read per patient by
+:mod:`clinfusion.review.attention`).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from clinfusion.review import experiments
+from clinfusion.review import serving
+
+DEFAULT_ALIAS = "champion"
 
 
 def _surv_cols(frame: pd.DataFrame) -> list[str]:
@@ -24,44 +33,98 @@ def _surv_cols(frame: pd.DataFrame) -> list[str]:
 
 
 @dataclass(frozen=True)
+class ServedModel:
+    """The registered version being shown and its cross-validated C-index.
+
+    ``cindex`` is the pooled out-of-fold Harrell C of the fusion model, ``cindex_ci95`` its
+    bootstrap interval (None when trained with ``bootstrap: 0``), ``cindex_sd`` the spread over folds.
+    """
+
+    name: str
+    version: str
+    alias: str
+    run_id: str
+    trained_at: str
+    fingerprint: str
+    cindex: float = float("nan")
+    cindex_ci95: tuple[float, float] | None = None
+    cindex_sd: float = float("nan")
+    folds: int = 0
+
+    @property
+    def label(self) -> str:
+        """``<name> v<version> (alias: <alias>)``."""
+        return f"{self.name} v{self.version} (alias: {self.alias})"
+
+    def cindex_text(self) -> str:
+        """``0.712 (95% CI 0.650-0.770, 5-fold CV)`` or, without a bootstrap, the fold spread."""
+        if not np.isfinite(self.cindex):
+            return "not recorded"
+        if self.cindex_ci95 is not None:
+            return f"{self.cindex:.3f} (95% CI {self.cindex_ci95[0]:.3f}-{self.cindex_ci95[1]:.3f}, {self.folds}-fold CV)"
+        return f"{self.cindex:.3f} (no bootstrap CI: trained with bootstrap 0; fold sd {self.cindex_sd:.3f}, {self.folds}-fold CV)"
+
+    def describe(self) -> str:
+        """One line naming everything a clinician needs to know about the model shown."""
+        return (f"model: {self.label}; trained {self.trained_at}; cohort fingerprint {self.fingerprint[:12] or 'unknown'}; "
+                f"cross-validated C-index {self.cindex_text()}; MLflow run {self.run_id[:8]}")
+
+
+@dataclass(frozen=True)
 class Predictions:
-    """Predictions of one run: ``table`` indexed by pseudonym, the run id, the model version label,
-    the run's optional per-patient tables (None when the run did not log them) and its artifact URI."""
+    """What the app shows for each patient under one served version.
+
+    ``table`` (indexed by pseudonym) is :func:`clinfusion.review.serving.served_table`; the
+    other frames are the run's optional per-patient tables (None when it logged none).
+    """
 
     table: pd.DataFrame
-    run_id: str
-    model_version: str
-    fold_survival: pd.DataFrame | None = None
+    model: ServedModel
+    fold_table: pd.DataFrame | None = None
     contributions_table: pd.DataFrame | None = None
     embeddings: pd.DataFrame | None = None
-    artifact_uri: str = ""
+    artifact_dir: Path = Path()
+
+    @property
+    def run_id(self) -> str:
+        return self.model.run_id
+
+    @property
+    def model_version(self) -> str:
+        """The served version's label (recorded with a review)."""
+        return self.model.label
 
     def risk_group(self) -> pd.Series:
-        """``high`` / ``low`` predicted risk (above / at or below the cohort median risk)."""
-        r = self.table["risk"].astype(float)
-        return pd.Series(np.where(r > r.median(), "high risk", "low risk"), index=r.index)
+        """``low`` / ``intermediate`` / ``high``: tertile of each patient's risk percentile."""
+        return self.table["risk_group"]
 
     def percentile(self, pid: str) -> float:
-        """The patient's risk percentile in the cohort (0-100)."""
-        r = self.table["risk"].astype(float)
-        return float((r <= r.loc[pid]).mean() * 100)
+        """The patient's risk percentile (0-100) among the training cohort's risks under the same model."""
+        return float(self.table.loc[pid, "percentile"])
+
+    def source(self, pid: str) -> str:
+        """``out-of-fold (fold k model, which did not see this patient)``, ``final model (...)`` and so on."""
+        src = self.table.loc[pid, "source"]
+        if src == serving.OUT_OF_FOLD:
+            return f"out-of-fold (fold {int(self.table.loc[pid, 'fold'])} model, which did not see this patient)"
+        if src == serving.FINAL:
+            return "final model (patient not in its training set: ingested after training)"
+        return "final model (in-sample: this run logged no out-of-fold predictions)"
 
     def survival_curve(self, pid: str) -> pd.Series:
         """Survival probability at the end of each discrete time bin (``surv_<k>`` columns)."""
         return self.table.loc[pid, _surv_cols(self.table)].astype(float)
 
     def survival_band(self, pid: str) -> pd.DataFrame:
-        """The final model's survival curve with the envelope of the CV fold models' curves and the
-        final curve itself (columns ``survival``, ``lower``, ``upper``; one row per time bin): the
-        spread due to the training data, not a calibrated interval. Without fold curves the band
-        collapses onto the curve."""
+        """The shown survival curve with the envelope of the CV fold models' curves and the curve
+        itself (columns ``survival``, ``lower``, ``upper``; one row per time bin): the spread due to
+        the training data, not a calibrated interval. Without fold curves it collapses onto the curve."""
         curve = self.survival_curve(pid).to_numpy()
         out = pd.DataFrame({"survival": curve, "lower": curve, "upper": curve})
-        if self.fold_survival is not None:
-            folds = self.fold_survival[self.fold_survival["patient_id"] == pid]
+        if self.fold_table is not None:
+            folds = self.fold_table[self.fold_table["patient_id"] == pid]
             if len(folds):
-                vals = folds[_surv_cols(folds)].to_numpy(float)
-                vals = np.vstack([vals, curve])  # the final model may lie outside every fold model
+                vals = np.vstack([folds[_surv_cols(folds)].to_numpy(float), curve])
                 out["lower"], out["upper"] = vals.min(0), vals.max(0)
         return out
 
@@ -69,6 +132,10 @@ class Predictions:
         """Diagnosis probabilities (``p_<class>`` columns), highest first; empty without a diagnosis head."""
         cols = [c for c in self.table.columns if c.startswith("p_")]
         return self.table.loc[pid, cols].astype(float).rename(lambda c: c[2:]).sort_values(ascending=False)
+
+    def classes(self) -> list[str]:
+        """The diagnosis head's class names (empty without one)."""
+        return [c[2:] for c in self.table.columns if c.startswith("p_")]
 
     def contributions(self, pid: str) -> pd.DataFrame:
         """Per modality: ``delta_risk`` (risk with all modalities minus risk without this one, out-of-fold)
@@ -84,15 +151,16 @@ class Predictions:
 
     def similar(self, pid: str, k: int = 5, features: pd.DataFrame | None = None) -> pd.DataFrame:
         """The ``k`` most similar patients in the cohort similarity graph (cosine k-NN,
-        :func:`clinfusion.graph.cohort_similarity_graph`) with their predicted risk.
+        :func:`clinfusion.graph.cohort_similarity_graph`) with their risk percentile.
 
         Args:
-            features: used only when the run logged no fused embeddings: a ``patient_id`` column plus
-                numeric columns (e.g. :func:`clinfusion.review.similarity.workspace_token_features`).
+            features: used when the run logged no fused embedding of ``pid`` (older runs, patients
+                ingested after training): a ``patient_id`` column plus numeric columns (e.g.
+                :func:`clinfusion.review.similarity.workspace_token_features`).
         """
         from clinfusion.graph import cohort_similarity_graph
 
-        source = self.embeddings if self.embeddings is not None else features
+        source = self.embeddings if self.embeddings is not None and pid in set(self.embeddings["patient_id"]) else features
         if source is None or pid not in set(source["patient_id"]):
             return pd.DataFrame(columns=["patient_id", "similarity", "risk percentile"])
         emb = source.drop(columns="patient_id").to_numpy(float)
@@ -100,37 +168,74 @@ class Predictions:
         rows = [(p, round(w, 3), self.percentile(p) if p in self.table.index else np.nan) for p, w in graph.neighbours(pid)]
         return pd.DataFrame(rows, columns=["patient_id", "similarity", "risk percentile"])
 
+    def has_embedding(self, pid: str) -> bool:
+        return self.embeddings is not None and pid in set(self.embeddings["patient_id"])
 
-def _optional(run, name: str) -> pd.DataFrame | None:
-    path = experiments.artifact_file(run["artifact_uri"], name)
+
+def _optional(directory: Path, name: str) -> pd.DataFrame | None:
+    path = directory / name
     return pd.read_csv(path) if path.exists() else None
 
 
-def _version_label(versions: pd.DataFrame, run_id: str) -> str:
-    mv = versions[versions["run_id"] == run_id] if len(versions) else versions
-    if not len(mv):
-        return f"run {run_id[:8]} (not registered)"
-    v = mv.iloc[0]
-    return f"{v['name']} v{v['version']} " + (f"(alias: {v['aliases']})" if v["aliases"] else "(no registry alias)")
+def _cv_metrics(directory: Path) -> dict[str, Any]:
+    path = directory / "metrics.json"
+    if not path.exists():
+        return {}
+    summary = json.loads(path.read_text())
+    fusion = summary.get("models", {}).get("fusion", {})
+    ci = fusion.get("cindex_pooled_ci95")
+    return {"cindex": float(fusion.get("cindex_pooled", fusion.get("cindex_mean", float("nan")))),
+            "cindex_ci95": (float(ci[0]), float(ci[1])) if ci and all(np.isfinite(ci)) else None,
+            "cindex_sd": float(fusion.get("cindex_sd", float("nan"))), "folds": int(summary.get("folds", 0))}
 
 
-def load_predictions(ws_root: str | Path) -> tuple[Predictions | None, str]:
-    """The newest usable predictions and a status message.
+def resolve(ws_root: str | Path, alias: str = DEFAULT_ALIAS, name: str | None = None,
+            uri: str | None = None) -> tuple[dict[str, Any] | None, str]:
+    """The registered version holding ``alias`` (see :func:`clinfusion.tracking.registry.resolve_alias`)
+    and ``""``, or ``(None, why and how to get one)``. Cheap: the app calls it on every rerun."""
+    from clinfusion.review.experiments import list_versions
+    from clinfusion.tracking.registry import default_model_name, resolve_alias
 
-    Returns:
-        ``(Predictions, "")`` or ``(None, why)``: no MLflow run in the workspace, or no run's
-        ``predictions.csv`` names its patients.
-    """
-    runs = experiments.list_runs(ws_root)
-    if runs.empty:
-        return None, "no model has been trained for this workspace: run `clinfusion train --workspace WS`"
-    versions = experiments.list_versions(ws_root)
-    for _, run in runs.iterrows():
-        table = _optional(run, "predictions.csv")
-        if table is None or "patient_id" not in table.columns or "risk" not in table.columns:
-            continue
-        return Predictions(table.set_index("patient_id"), str(run["run_id"]), _version_label(versions, run["run_id"]),
-                           _optional(run, "fold_survival.csv"), _optional(run, "contributions.csv"),
-                           _optional(run, "embeddings.csv"), str(run["artifact_uri"])), ""
-    return None, (f"{len(runs)} MLflow run(s) found, but no run's predictions.csv has a patient_id column "
-                  "(trained before it was added): run `clinfusion train --workspace WS` again")
+    name = name or default_model_name(ws_root)
+    served = resolve_alias(ws_root, name, alias, uri)
+    if served is not None:
+        return served, ""
+    versions = list_versions(ws_root, uri)
+    versions = versions[versions["name"] == name] if len(versions) else versions
+    if not len(versions):
+        return None, (f"no model is registered as {name!r} in this workspace, so there are no predictions to show: "
+                      "run `clinfusion train --workspace WS` (its first version becomes the champion)")
+    listed = ", ".join(f"v{v.version}" + (f" ({v.aliases})" if v.aliases else "") for v in versions.itertuples())
+    return None, (f"no version of {name!r} holds the alias {alias!r} ({listed}); the app shows no unpromoted model. "
+                  f"Promote one: `clinfusion registry promote --workspace WS --version N --reason \"...\"`"
+                  + ("" if alias == DEFAULT_ALIAS else f", or choose another alias than {alias!r}"))
+
+
+def load_served(ws_root: str | Path, served: dict[str, Any], uri: str | None = None) -> tuple[Predictions | None, str]:
+    """The predictions of a resolved version (:func:`resolve`), or ``(None, why)`` when its run
+    logged no ``predictions.csv`` with a ``patient_id`` column."""
+    from clinfusion.review.unseen import predict_unseen
+    from clinfusion.tracking.registry import artifact_dir
+
+    directory = artifact_dir(served["artifact_uri"])
+    final = _optional(directory, "predictions.csv")
+    label = f"{served['name']} v{served['version']} (alias: {served['alias']})"
+    if final is None or not {"patient_id", "risk"} <= set(final.columns):
+        return None, (f"{label}: its MLflow run {served['run_id'][:8]} has no predictions.csv with a patient_id column "
+                      "(trained before it was added): train again and promote the new version")
+    final = final.set_index("patient_id")
+    folds = _optional(directory, "fold_predictions.csv")
+    config_path = directory / "config.json"
+    config = json.loads(config_path.read_text()) if config_path.exists() else {}
+    new = predict_unseen(ws_root, served, set(final.index), config, uri)
+    model = ServedModel(served["name"], served["version"], served["alias"], served["run_id"], served["trained_at"],
+                        served["fingerprint"], **_cv_metrics(directory))
+    return Predictions(serving.served_table(final, folds, new), model, folds, _optional(directory, "contributions.csv"),
+                       _optional(directory, "embeddings.csv"), directory), ""
+
+
+def load_predictions(ws_root: str | Path, alias: str = DEFAULT_ALIAS, name: str | None = None,
+                     uri: str | None = None) -> tuple[Predictions | None, str]:
+    """:func:`resolve` then :func:`load_served`: ``(Predictions, "")`` or ``(None, why)``."""
+    served, why = resolve(ws_root, alias, name, uri)
+    return load_served(ws_root, served, uri) if served is not None else (None, why)

@@ -1,29 +1,48 @@
-"""The review store: clinicians' decisions on predictions, with user and time; exportable for retraining.
+"""Clinicians' decisions on predictions: one schema shared by the app, the store and retraining.
 
-Decisions: ``accept`` (the prediction stands), ``override`` (a corrected value and a reason are
-required) and ``comment`` (free text, no judgement on the prediction).
+A review is a ``decision`` on one ``target`` (one of the model's tasks) of one patient's prediction
+by one model (``model_name``, ``model_version``):
+
+- ``accept``: the prediction stands;
+- ``override``: ``corrected`` (one of the target's choices) replaces the prediction; a ``reason`` is required;
+- ``comment``: free text, no judgement on the prediction (target optional).
+
+Targets (:data:`TARGETS`): ``diagnosis`` (choices: the model's class names) and ``risk_group``
+(:data:`RISK_GROUPS`). Retraining (``clinfusion.retrain.overrides``) reads the latest ``override``
+of ``diagnosis`` per patient as that patient's training label; ``risk_group`` overrides are
+disagreements, not labels.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import sqlalchemy as sa
 
-from clinfusion.review.store import ReviewError, connect
+from clinfusion.review.store import REVIEWS, ReviewError, engine
 
 DECISIONS = ("accept", "override", "comment")
-COLUMNS = ("id", "time", "username", "role", "patient_id", "model_version", "target", "predicted",
+TARGETS = ("diagnosis", "risk_group")
+RISK_GROUPS = ("low", "intermediate", "high")
+COLUMNS = ("id", "time", "username", "role", "patient_id", "model_name", "model_version", "target", "predicted",
            "decision", "corrected", "reason", "comment")
+# What a role without the ``review_text`` permission (researchers) sees of a review: no names, no free text.
+REDACTED_COLUMNS = ("id", "time", "patient_id", "model_name", "model_version", "target", "predicted", "decision",
+                    "corrected")
+LEGACY_TARGETS = {"risk group": "risk_group"}  # stored by app versions before the shared schema
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS reviews (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, username TEXT NOT NULL, role TEXT NOT NULL,
-  patient_id TEXT NOT NULL, model_version TEXT NOT NULL, target TEXT NOT NULL, predicted TEXT NOT NULL,
-  decision TEXT NOT NULL, corrected TEXT NOT NULL, reason TEXT NOT NULL, comment TEXT NOT NULL);
-"""
+
+def target_choices(class_names: Sequence[str] = ()) -> dict[str, tuple[str, ...]]:
+    """``{target: allowed corrected values}`` for a model: ``diagnosis`` only when it has class names."""
+    out: dict[str, tuple[str, ...]] = {}
+    if class_names:
+        out["diagnosis"] = tuple(str(c) for c in class_names)
+    out["risk_group"] = RISK_GROUPS
+    return out
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,16 +51,17 @@ class Review:
 
     Attributes:
         patient_id: pseudonym.
-        model_version: registry version or alias that produced the prediction (``""`` when none).
-        target: what was predicted (``risk group``, ``diagnosis``...).
-        predicted: the predicted value as shown.
+        model_name, model_version: the registered model and version whose prediction was reviewed (``""`` when none).
+        target: one of :data:`TARGETS` (may be ``""`` for a comment).
+        predicted: the predicted value as shown (a class name, or a risk group).
         decision: one of :data:`DECISIONS`.
-        corrected: the clinician's value (override only).
+        corrected: the clinician's value (override only): one of the target's choices.
         reason: why the prediction was overridden (override only).
         comment: free text.
     """
 
     patient_id: str
+    model_name: str = ""
     model_version: str = ""
     target: str = ""
     predicted: str = ""
@@ -50,21 +70,39 @@ class Review:
     reason: str = ""
     comment: str = ""
 
-    def validate(self) -> None:
-        """Raises:
-        ReviewError: unknown decision; override without corrected value or reason; empty comment.
+    def missing(self) -> list[str]:
+        """The fields this decision needs that are empty (e.g. ``["reason"]`` for an override without one)."""
+        need = {"accept": ("target",), "override": ("target", "corrected", "reason"), "comment": ("comment",)}
+        return [f for f in need.get(self.decision, ()) if not str(getattr(self, f)).strip()]
+
+    def validate(self, choices: Mapping[str, Sequence[str]] | None = None) -> None:
+        """Check the review against the schema (and, when given, the model's ``choices`` per target).
+
+        Raises:
+            ReviewError: unknown decision or target, a needed field missing (all of them are named),
+                or a corrected value that is not one of the target's choices.
         """
         if self.decision not in DECISIONS:
             raise ReviewError(f"unknown decision {self.decision!r}; expected one of {list(DECISIONS)}", field="decision")
         if not self.patient_id:
             raise ReviewError("a review needs a patient", field="patient_id")
-        if self.decision == "override" and not (self.corrected.strip() and self.reason.strip()):
-            raise ReviewError("an override needs the corrected value and a reason", field="reason")
-        if self.decision == "comment" and not self.comment.strip():
-            raise ReviewError("a comment cannot be empty", field="comment")
+        if self.target and self.target not in TARGETS:
+            raise ReviewError(f"unknown target {self.target!r}; expected one of {list(TARGETS)}", field="target")
+        missing = self.missing()
+        if missing:
+            raise ReviewError(f"{'an' if self.decision != 'comment' else 'a'} {self.decision} needs: {', '.join(missing)}",
+                              field=missing[0])
+        if self.decision != "override":
+            return
+        allowed = (choices or {}).get(self.target, RISK_GROUPS if self.target == "risk_group" else None)
+        if choices is not None and self.target not in choices:
+            raise ReviewError(f"this model has no {self.target!r} task; expected one of {list(choices)}", field="target")
+        if allowed is not None and self.corrected not in allowed:
+            raise ReviewError(f"corrected {self.target} {self.corrected!r} is not one of {list(allowed)}", field="corrected")
 
 
-def submit(ws_root: str | Path, review: Review, username: str, role: str) -> int:
+def submit(ws_root: str | Path, review: Review, username: str, role: str, *,
+           choices: Mapping[str, Sequence[str]] | None = None, db: str | None = None) -> int:
     """Validate and store a review; returns its id.
 
     Raises:
@@ -74,40 +112,65 @@ def submit(ws_root: str | Path, review: Review, username: str, role: str) -> int
 
     if "review" not in ROLES.get(role, frozenset()):
         raise ReviewError(f"role {role!r} may not submit reviews", field="role")
-    review.validate()
-    with connect(ws_root, _SCHEMA) as con:
-        cur = con.execute(
-            "INSERT INTO reviews (time, username, role, patient_id, model_version, target, predicted, decision, "
-            "corrected, reason, comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (time.time(), username, role, review.patient_id, review.model_version, review.target, review.predicted,
-             review.decision, review.corrected, review.reason, review.comment))
-        return int(cur.lastrowid)
+    review.validate(choices)
+    row = {k: getattr(review, k) for k in COLUMNS if hasattr(review, k)}
+    with engine(ws_root, db).begin() as con:
+        res = con.execute(sa.insert(REVIEWS).values(time=time.time(), username=username, role=role, **row))
+        return int(res.inserted_primary_key[0])
 
 
-def list_reviews(ws_root: str | Path, patient_id: str | None = None) -> pd.DataFrame:
-    """Stored reviews (oldest first), optionally of one patient; ``time`` as UTC timestamps."""
-    sql, args = "SELECT * FROM reviews", []
+def list_reviews(ws_root: str | Path, patient_id: str | None = None, *, db: str | None = None) -> pd.DataFrame:
+    """Stored reviews (oldest first, :data:`COLUMNS`), optionally of one patient; ``time`` as UTC timestamps."""
+    q = sa.select(*(REVIEWS.c[c] for c in COLUMNS)).order_by(REVIEWS.c.id)
     if patient_id is not None:
-        sql, args = sql + " WHERE patient_id = ?", [patient_id]
-    with connect(ws_root, _SCHEMA) as con:
-        df = pd.read_sql_query(sql + " ORDER BY id", con, params=args)
-    df["time"] = pd.to_datetime(df["time"], unit="s", utc=True)
-    return df[list(COLUMNS)]
+        q = q.where(REVIEWS.c.patient_id == patient_id)
+    with engine(ws_root, db).connect() as con:
+        df = pd.DataFrame(con.execute(q).mappings().all(), columns=list(COLUMNS))
+    df["id"] = df["id"].astype("int64")
+    df["time"] = pd.to_datetime(df["time"].astype(float), unit="s", utc=True)
+    df["target"] = df["target"].replace(LEGACY_TARGETS)
+    return df
 
 
-def export_reviews(ws_root: str | Path, out: str | Path) -> int:
-    """Write every review to ``out`` (``.csv`` or ``.parquet``) for retraining; returns the row count.
+def for_role(table: pd.DataFrame, role: str) -> pd.DataFrame:
+    """``table`` as ``role`` may see it: without user names and free text unless it grants ``review_text``."""
+    from clinfusion.review.users import ROLES
+
+    if "review_text" in ROLES.get(role, frozenset()):
+        return table
+    return table[[c for c in REDACTED_COLUMNS if c in table.columns]]
+
+
+def export_reviews(ws_root: str | Path, out: str | Path, *, db: str | None = None, actor: str | None = None,
+                   role: str = "cli") -> int:
+    """Write every review to ``out`` (``.csv`` or ``.parquet``) for retraining; returns the row count; audited.
 
     Raises:
         ReviewError: another file extension.
     """
+    from clinfusion.review import audit
+    from clinfusion.review.users import cli_actor
+
     out = Path(out)
     if out.suffix not in (".csv", ".parquet"):
         raise ReviewError("expected an output file ending in .csv or .parquet", file=out, field="out")
-    df = list_reviews(ws_root)
+    df = list_reviews(ws_root, db=db)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".csv":
-        df.to_csv(out, index=False)
+        csv_safe(df).to_csv(out, index=False)
     else:
         df.to_parquet(out, index=False)
+    audit.record(ws_root, actor or cli_actor(), role, "export_reviews", db=db, rows=len(df), file=out.name)
     return len(df)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells starting like a spreadsheet formula get a leading ``'`` (OWASP CSV injection)."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object:
+            out[c] = out[c].map(lambda v: f"'{v}" if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+    return out

@@ -1,14 +1,22 @@
-"""Start and stop the review app server on a free loopback port (tests, benchmarks)."""
+"""Start and stop the review app server: on a free loopback port (tests, benchmarks) and in the
+foreground for ``clinfusion app``, where a stop signal reaches the Streamlit child too."""
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from clinfusion.review.store import ReviewError
+
+# Signals that stop `clinfusion app`: forwarded to the Streamlit child, which is then waited for.
+# Without this SIGTERM ends the parent only and the orphaned child keeps serving the port.
+FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+STOP_GRACE_S = 10.0
 
 
 def free_port() -> int:
@@ -32,25 +40,81 @@ def start(ws_root: str | Path, port: int | None = None, *, timeout_s: float = 90
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 (closed with the process)
     proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise ReviewError(f"the review app exited with code {proc.returncode}", file=log or "")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.3)
+    if wait_healthy(url, proc, timeout_s):
+        return proc, url
+    if proc.poll() is not None:
+        raise ReviewError(f"the review app exited with code {proc.returncode}", file=log or "")
     stop(proc)
     raise ReviewError(f"the review app did not answer within {timeout_s:.0f} s", file=log or "")
 
 
-def stop(proc: subprocess.Popen) -> None:
-    """Terminate the server (kill after 10 s)."""
-    proc.terminate()
+def wait_healthy(url: str, proc: subprocess.Popen | None = None, timeout_s: float = 90.0) -> bool:
+    """Poll ``url/_stcore/health`` until it answers 200 (True), ``proc`` exits or ``timeout_s`` passes (False)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+def stop(proc: subprocess.Popen, grace_s: float = STOP_GRACE_S) -> int:
+    """Terminate the server (kill after ``grace_s`` seconds); returns its exit code."""
+    if proc.poll() is None:
+        proc.terminate()
     try:
-        proc.wait(10)
+        return proc.wait(grace_s)
     except subprocess.TimeoutExpired:
         proc.kill()
-        proc.wait()
+        return proc.wait()
+
+
+def serve_foreground(cmd: Sequence[str], env: Mapping[str, str], *, grace_s: float = STOP_GRACE_S) -> int:
+    """Run the server until it exits; SIGTERM, SIGINT and SIGHUP are forwarded to it and it is waited for.
+
+    The child is killed when it has not stopped ``grace_s`` seconds after the first forwarded
+    signal, so the port is free when this returns. The previous signal handlers are restored.
+
+    Returns:
+        0 when stopped by a signal, else the server's exit code.
+    """
+    stopped: list[int] = []
+    children: list[subprocess.Popen] = []
+
+    def forward(signum: int, _frame) -> None:
+        stopped.append(signum)
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    # Handlers first: a signal that lands while the child starts must not end this process alone.
+    previous = {s: signal.signal(s, forward) for s in FORWARDED_SIGNALS}
+    try:
+        proc = subprocess.Popen(list(cmd), env=dict(env))
+    except BaseException:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        raise
+    children.append(proc)
+    if stopped:
+        proc.send_signal(stopped[0])
+    try:
+        # Poll rather than block: a blocking wait resumes after the handler without a deadline.
+        deadline = None
+        while (rc := proc.poll()) is None:
+            if stopped and deadline is None:
+                deadline = time.monotonic() + grace_s
+            if deadline is not None and time.monotonic() > deadline:  # still serving after the grace period
+                proc.kill()
+            time.sleep(0.2)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if proc.poll() is None:  # an exception in this process: never leave the child behind
+            stop(proc, grace_s)
+    return 0 if stopped else rc

@@ -9,10 +9,17 @@ and the clinical covariate columns the model was trained with. Output: a DataFra
 from __future__ import annotations
 
 import json
+import shutil
+from importlib import metadata
 from pathlib import Path
 
 import mlflow.pyfunc
 import pandas as pd
+
+# Distributions the served model imports besides mlflow (which mlflow pins itself): measured as the
+# sys.modules of a fresh process after ``load_model`` + ``predict``, mapped to distributions with
+# ``importlib.metadata.packages_distributions``. clinfusion itself travels as ``code_paths``.
+SERVING_DISTRIBUTIONS = ("numpy", "pandas", "pyarrow", "pydantic", "PyYAML", "cloudpickle", "torch", "torch-geometric")
 
 
 class FusionPyfunc(mlflow.pyfunc.PythonModel):
@@ -44,3 +51,39 @@ def predictions_frame(fit, pred: dict) -> pd.DataFrame:
         for j, c in enumerate(fit.classes):
             out[f"p_{c}"] = pred["proba"][:, j]
     return out
+
+
+def serving_requirements() -> list[str]:
+    """``name==version`` of every :data:`SERVING_DISTRIBUTIONS` as installed in this (the training)
+    environment: the served model gets the library versions it was trained and checked with.
+
+    A local version label (``torch==2.13.0+cpu``) is dropped, so that the requirement installs from
+    PyPI on any machine (a CPU or CUDA build of the same release).
+
+    Raises:
+        ConfigError: a distribution the model needs is not installed here.
+    """
+    from clinfusion.errors import ConfigError
+
+    out = []
+    for name in SERVING_DISTRIBUTIONS:
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            raise ConfigError(f"the served model needs {name}, which is not installed", field="pip_requirements") from None
+        out.append(f"{name}=={version.split('+', 1)[0]}")
+    return out
+
+
+def package_code(dest: Path) -> Path:
+    """A copy of the ``clinfusion`` package (sources and package data, no caches) under ``dest``,
+    logged with the model as ``code_paths`` so that it loads where clinfusion is not installed.
+
+    Returns:
+        ``dest / "clinfusion"``.
+    """
+    import clinfusion
+
+    src = Path(clinfusion.__file__).resolve().parent
+    return Path(shutil.copytree(src, Path(dest) / "clinfusion",
+                                ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*")))

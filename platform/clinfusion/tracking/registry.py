@@ -235,3 +235,66 @@ def annotate_run(ws_root: str | Path, run_id: str, *, tags: dict[str, str], text
         for fname, text in texts.items():
             (Path(tmp) / fname).write_text(text)
             c.log_artifact(run_id, str(Path(tmp) / fname))
+
+
+# --- read side: what the review app serves -------------------------------------------------------------------------
+
+
+def _utc(ms: int) -> str:
+    return pd.to_datetime(ms, unit="ms", utc=True).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def resolve_alias(ws_root: str | Path, name: str, alias: str, uri: str | None = None) -> dict[str, Any] | None:
+    """The registered version of ``name`` that holds ``alias``, with its training run, or None.
+
+    Returns:
+        None when the model is not registered or no version holds the alias; else ``name``,
+        ``version``, ``alias``, ``run_id``, ``registered_at`` / ``trained_at`` (UTC
+        ``YYYY-MM-DD HH:MM``), ``fingerprint`` (the run's ``dataset_fingerprint`` tag, "" without)
+        and ``artifact_uri``.
+    """
+    from clinfusion.tracking.listing import _client
+
+    c = _client(ws_root, uri)  # None: no store yet (and none is created by looking)
+    if c is None:
+        return None
+    from mlflow.exceptions import MlflowException
+
+    try:
+        mv = c.get_model_version_by_alias(name, alias)
+    except MlflowException:
+        return None
+    run = c.get_run(mv.run_id)
+    return {"name": name, "version": str(mv.version), "alias": alias, "run_id": mv.run_id,
+            "registered_at": _utc(mv.creation_timestamp), "trained_at": _utc(run.info.start_time),
+            "fingerprint": run.data.tags.get("dataset_fingerprint", ""), "artifact_uri": run.info.artifact_uri}
+
+
+def artifact_dir(artifact_uri: str) -> Path:
+    """A local directory holding a run's artifacts: the store itself for a local artifact store (no
+    copy), else a one-time download into a temporary folder (one per run, reused)."""
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+    repo = get_artifact_repository(artifact_uri)
+    if type(repo).__name__ == "LocalArtifactRepository":
+        return Path(repo.download_artifacts("", None))
+    dst = Path(tempfile.gettempdir()) / "clinfusion-artifacts" / re.sub(r"[^\w.-]", "_", artifact_uri)[-120:]
+    if not (dst / ".complete").exists():
+        dst.mkdir(parents=True, exist_ok=True)
+        repo.download_artifacts("", str(dst))
+        (dst / ".complete").write_text("")
+    return dst
+
+
+def predict_version(ws_root: str | Path, name: str, version: str, inputs: pd.DataFrame,
+                    uri: str | None = None) -> pd.DataFrame:
+    """Predictions of registered version ``version`` of ``name`` (its pyfunc) for ``inputs`` (a
+    ``bundle`` column plus clinical covariates, see :mod:`clinfusion.tracking.pyfunc`).
+
+    Raises:
+        RegistryError: no such version.
+    """
+    from clinfusion.tracking.run import load_model
+
+    version_run_id(ws_root, name, version, uri)
+    return load_model(f"models:/{name}/{version}", tracking_uri(Path(ws_root), uri)).predict(inputs)

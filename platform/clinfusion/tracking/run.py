@@ -15,15 +15,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-PIP_REQUIREMENTS = ["torch==2.13.0", "torch-geometric==2.8.1", "numpy", "pandas", "pydantic", "clinfusion"]
-
 
 def tracking_uri(ws_root: Path, uri: str | None = None) -> str:
     """The tracking URI: ``uri`` or the workspace's SQLite store.
 
-    ``$MLFLOW_TRACKING_URI`` is read by the CLI options (``--tracking-uri``), not here.
+    ``$MLFLOW_TRACKING_URI`` is read by the CLI options (``--tracking-uri``), not here. Opening the
+    workspace's own store first points its artifact locations at this workspace when it was copied
+    or moved (:func:`clinfusion.tracking.relocate.relocate_store`).
     """
-    return uri or f"sqlite:///{Path(ws_root).resolve() / 'mlflow.db'}"
+    if uri:
+        return uri
+    from clinfusion.tracking.relocate import relocate_store
+
+    relocate_store(ws_root)
+    return f"sqlite:///{Path(ws_root).resolve() / 'mlflow.db'}"
 
 
 def use_tracking_uri(mlflow, uri: str) -> None:
@@ -39,11 +44,19 @@ def use_tracking_uri(mlflow, uri: str) -> None:
 
 def _experiment(mlflow, name: str, ws_root: Path) -> str:
     """Id of experiment ``name``, created when missing. A local store (SQLite or file URI) gets the
-    workspace's ``mlartifacts`` folder; a tracking server keeps its own artifact store."""
+    workspace's ``mlartifacts`` folder; a tracking server keeps its own artifact store.
+
+    Raises:
+        WorkspaceError: a local store's experiment keeps its artifacts outside the workspace.
+    """
+    from clinfusion.tracking.relocate import check_inside
+
+    local = mlflow.get_tracking_uri().split(":", 1)[0] in ("sqlite", "file")
     exp = mlflow.get_experiment_by_name(name)
     if exp is not None:
+        if mlflow.get_tracking_uri() == f"sqlite:///{Path(ws_root).resolve() / 'mlflow.db'}":  # the workspace's own
+            check_inside(exp.artifact_location, ws_root, experiment=name)
         return exp.experiment_id
-    local = mlflow.get_tracking_uri().split(":", 1)[0] in ("sqlite", "file")
     location = (Path(ws_root).resolve() / "mlartifacts").as_uri() if local else None
     return mlflow.create_experiment(name, artifact_location=location)
 
@@ -81,7 +94,7 @@ def log_training(ws_root: Path, *, experiment: str, params: dict[str, str], fing
     import mlflow
     import torch
 
-    from clinfusion.tracking.pyfunc import FusionPyfunc
+    from clinfusion.tracking.pyfunc import FusionPyfunc, package_code, serving_requirements
 
     uri = tracking_uri(ws_root, uri)
     use_tracking_uri(mlflow, uri)
@@ -117,7 +130,8 @@ def log_training(ws_root: Path, *, experiment: str, params: dict[str, str], fing
         torch.save(fit.model.state_dict(), t / "weights.pt")
         info = mlflow.pyfunc.log_model(name="fusion", python_model=FusionPyfunc(),
                                        artifacts={"spec": str(t / "spec.json"), "weights": str(t / "weights.pt")},
-                                       pip_requirements=PIP_REQUIREMENTS)
+                                       code_paths=[str(package_code(t / "code"))],  # servable without clinfusion
+                                       pip_requirements=serving_requirements())  # pinned to this environment
         out["run_id"] = run.info.run_id
         out["model_uri"] = info.model_uri
     if register_as:

@@ -37,13 +37,18 @@ class OptimConfig(BaseModel):
 
 
 class LossConfig(BaseModel):
-    """Weights of the multi-task loss."""
+    """Weights of the multi-task loss.
+
+    ``diagnosis`` > 0 trains the diagnosis head (when the clinical table has a diagnosis column with
+    at least two classes), so clinicians' diagnosis overrides used as labels by ``clinfusion retrain``
+    change the model; 0 disables it.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     cox: float = Field(1.0, ge=0)
     discrete: float = Field(0.5, ge=0)
-    diagnosis: float = Field(0.0, ge=0)
+    diagnosis: float = Field(0.3, ge=0)
     nll_alpha: float = Field(0.0, ge=0, le=1)
 
 

@@ -51,10 +51,13 @@ class FoldExecutor(Protocol):
 
 @dataclass
 class CVRun:
-    """All predictions of a cross-validation, and the fusion model of each fold."""
+    """All predictions of a cross-validation, the fusion model of each fold and the splits, in the
+    same order as ``fusion_fits`` (so each fold model's held-out patients are known: the review
+    app serves their out-of-fold predictions)."""
 
     predictions: list[FoldPredictions] = field(default_factory=list)
     fusion_fits: list[FittedFusion] = field(default_factory=list)
+    splits: list[Split] = field(default_factory=list)
 
 
 def map_splits(splits: Sequence[Split], to_pseudonym: Callable[[str], str], known: set[str]) -> list[Split]:
@@ -194,7 +197,7 @@ def run_cv(data: CohortData, splits: Sequence[Split], config: TrainConfig,
         for split in splits:
             say(split)
         results = executor.map(_fold_job, list(splits), shared=(data, config), num_cpus=config.optim.threads)
-    run = CVRun()
+    run = CVRun(splits=list(splits))
     for res in results:
         run.predictions += res.predictions
         run.fusion_fits.append(res.fusion_fit)

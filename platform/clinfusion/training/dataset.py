@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,8 @@ class CohortData:
         tokens: ``{modality: {pseudonym: TokenSet}}``; a missing modality is absent.
         edge_cache: graph edge cache (:class:`~clinfusion.graph.cache.EdgeCache`; the workspace's
             ``graphs/edges`` when loaded from a workspace, else in memory).
+        encoders: ``{modality: EncoderChoice}``: which token cache each modality came from (from a
+            workspace; empty when built from frames).
     """
 
     patient_ids: list[str]
@@ -38,6 +40,7 @@ class CohortData:
     covariates: pd.DataFrame
     tokens: dict[str, dict[str, TokenSet]]
     edge_cache: Any = None
+    encoders: dict[str, Any] = field(default_factory=dict)
 
     @property
     def modalities(self) -> list[str]:
@@ -104,40 +107,55 @@ def clinical_table(ws) -> pd.DataFrame:
     return read_clinical_artifact(ws.root, rows.iloc[0]["artifact_dir"])
 
 
-def available_modalities(ws) -> dict[str, str]:
-    """``{modality: encoder}`` of every token cache in the workspace with an index."""
+def available_modalities(ws, encoders: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``{modality: encoder}`` of every modality with tokens, the encoder chosen by
+    :func:`clinfusion.training.encoders.choose_encoders` (configured, else the registered default,
+    else the only cache; never the alphabetically first). Modalities whose choice is ambiguous or
+    that have no tokens are left out."""
+    from clinfusion.training.encoders import choose_encoder, registered_default, token_caches
+
     out = {}
-    if ws.tokens_dir.exists():
-        for index in sorted(ws.tokens_dir.glob("*/*/index.json")):
-            out.setdefault(index.parent.parent.name, index.parent.name)
+    for m, per in token_caches(ws).items():
+        try:
+            picked = choose_encoder(m, [e for e, n in per.items() if n > 0], (encoders or {}).get(m), registered_default(m))
+        except (ConfigError, FeaturizeError):
+            continue
+        if picked is not None:
+            out[m] = picked[0]
     return out
 
 
 def load_cohort(ws, modalities: Sequence[str] | None = None, encoders: Mapping[str, str] | None = None,
-                covariates: Sequence[str] | None = None) -> CohortData:
+                covariates: Sequence[str] | None = None, *, strict: bool = True) -> CohortData:
     """Tokens (via :func:`~clinfusion.featurize.cache.load_tokens`) and outcomes of a workspace.
 
     Args:
-        modalities: which token modalities (default: every cached one).
-        encoders: encoder per modality (default: the modality's default encoder, or the only
-            cache present).
+        modalities: which token modalities (default: every ingested or cached one).
+        encoders: encoder per modality (the training config's ``encoders:``); the others follow
+            :func:`clinfusion.training.encoders.choose_encoders` (registered default, else the only cache).
         covariates: clinical columns for the wide path (default: all non-outcome columns).
+        strict: refuse a modality that has ingested items but no tokens (see ``choose_encoders``).
+
+    Returns:
+        The cohort; ``data.encoders`` holds the :class:`~clinfusion.training.encoders.EncoderChoice` per modality.
 
     Raises:
-        FeaturizeError: a requested modality has no tokens.
+        FeaturizeError: a modality without tokens (strict), or a configured encoder without a cache.
+        ConfigError: several caches of a modality and none configured or default.
     """
     from clinfusion.featurize.cache import load_tokens
+    from clinfusion.training.encoders import choose_encoders
 
-    found = available_modalities(ws)
-    wanted = list(modalities) if modalities else sorted(found)
-    encoders = dict(encoders or {})
-    tokens = {}
-    for m in wanted:
-        enc = encoders.get(m) or found.get(m)
-        if enc is None:
-            raise FeaturizeError(f"no tokens for modality {m!r}; cached: {sorted(found)}", file=ws.tokens_dir, field=m)
-        tokens[m] = load_tokens(ws, m, enc)
+    choices = choose_encoders(ws, modalities, encoders, strict=strict)
+    tokens = {c.modality: load_tokens(ws, c.modality, c.encoder) for c in choices}
     data = cohort_from_frames(clinical_table(ws), tokens, covariates)
+    kept = [c for c in choices if c.modality in data.tokens]
+    dropped = [c.modality for c in choices if c.modality not in data.tokens]
+    if dropped and strict:
+        raise FeaturizeError(f"no tokens for {dropped} among the patients with a survival outcome (tokens of other "
+                             "patients only); featurize them again or train without them (--modalities)",
+                             file=ws.tokens_dir, field=f"modalities.{dropped[0]}")
+    data.encoders = {c.modality: c for c in kept}
     data.edge_cache = EdgeCache(ws.root / "graphs" / "edges")
     return data
 

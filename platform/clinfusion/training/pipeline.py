@@ -70,8 +70,12 @@ def train_workspace(ws, config: TrainConfig, *, splits_dir: Path | None = None, 
     from clinfusion.training.trainer import train_fusion
 
     data = load_cohort(ws, config.modalities, config.encoders, config.covariates)
-    if label_overrides:
-        data = with_diagnosis(data, label_overrides)
+    if progress:
+        progress("modalities and encoders used: " + ("; ".join(c.describe() for c in data.encoders.values()) or "none"))
+    known = set(data.patient_ids)
+    applied = {p: str(v) for p, v in (label_overrides or {}).items() if p in known}
+    if applied:
+        data = with_diagnosis(data, applied)
     splits, source = choose_splits(ws, data, config, splits_dir, folds)
     run = run_cv(data, splits, config, progress, executor)
 
@@ -82,7 +86,10 @@ def train_workspace(ws, config: TrainConfig, *, splits_dir: Path | None = None, 
     result: dict[str, Any] = {
         "task": "survival", "folds": len(splits), "splits": source, "n_patients": len(data.patient_ids),
         "modalities": data.modalities, "models": summarize(run.predictions, outcomes, config.bootstrap, config.seed),
+        "encoders": {m: c.as_dict() for m, c in data.encoders.items()},
     }
+    if label_overrides:
+        result["label_overrides"] = {"applied": len(applied), "not_in_cohort": len(label_overrides) - len(applied)}
     if run.fusion_fits and run.fusion_fits[0].selection:
         result["models"]["fusion"]["chosen"] = [next(c["override"] for c in f.selection if c["chosen"])
                                                for f in run.fusion_fits]
@@ -95,8 +102,30 @@ def train_workspace(ws, config: TrainConfig, *, splits_dir: Path | None = None, 
         if progress:
             progress("final model on all patients + MLflow run")
         final = train_fusion(data, data.patient_ids, config)
+        tables["training_labels.csv"] = training_labels(data, applied)
         result.update(_log(ws, data, config, result, run, final, tracking_uri, __version__, tables))
     return result
+
+
+def training_labels(data: CohortData, overridden: dict[str, str]) -> pd.DataFrame:
+    """The diagnosis label each patient was trained on and where it came from.
+
+    Returns:
+        ``patient_id`` (pseudonym), ``diagnosis`` (``""`` when unknown), ``label_source``
+        (``clinical`` or ``override``: a clinician's review, provenance in ``label_overrides.csv``).
+    """
+    names = [data.classes[i] if i >= 0 else "" for i in data.diagnosis]
+    return pd.DataFrame({"patient_id": data.patient_ids, "diagnosis": names,
+                         "label_source": ["override" if p in overridden else "clinical" for p in data.patient_ids]})
+
+
+def encoder_params(data: CohortData) -> dict[str, str]:
+    """MLflow params of the token caches used: ``encoders.<m>`` (encoder), ``encoders.<m>.source``
+    (configured / default / only cache) and ``modalities.used``."""
+    out = {"modalities.used": ",".join(data.modalities) or "none"}
+    for m, c in data.encoders.items():
+        out[f"encoders.{m}"], out[f"encoders.{m}.source"] = c.encoder, c.source
+    return out
 
 
 def explain(data: CohortData, splits, run, result: dict[str, Any], seed: int) -> dict[str, pd.DataFrame]:
@@ -123,7 +152,8 @@ def _log(ws, data, config, result, run, final, uri, version, tables) -> dict[str
     from clinfusion.tracking.pyfunc import predictions_frame
     from clinfusion.tracking.run import log_training
     from clinfusion.training.attribution import attribution_summary, integrated_gradients
-    from clinfusion.training.review_tables import embeddings_table, fold_survival_table, token_attention_table
+    from clinfusion.training.review_tables import embeddings_table, fold_predictions_table
+    from clinfusion.training.review_tables import token_attention_table as attention_table
     from clinfusion.training.trainer import _bundles, predict_fusion
 
     ids = data.patient_ids
@@ -135,8 +165,8 @@ def _log(ws, data, config, result, run, final, uri, version, tables) -> dict[str
     attributions = integrated_gradients(final, data, ids, n_steps=16)
     tables = {**tables, "embeddings.csv": embeddings_table(ids, out["embedding"]),
               "token_attributions.parquet": attributions, "attribution_summary.csv": attribution_summary(attributions),
-              "fold_survival.csv": fold_survival_table(run.fusion_fits, data, ids),
-              "token_attention.parquet": token_attention_table(final, data, ids)}
+              "fold_predictions.csv": fold_predictions_table(run.fusion_fits, run.splits, data, ids),
+              "token_attention.parquet": attention_table(final, data, ids)}
     with tempfile.TemporaryDirectory() as tmp:
         fus = [p for p in run.predictions if p.model == "fusion"]
         pid, _, high = pooled_risk(fus)
@@ -144,7 +174,7 @@ def _log(ws, data, config, result, run, final, uri, version, tables) -> dict[str
         p = risk_groups(np.zeros(1), t, e, high.astype(float) - 0.5).logrank_p
         plot = km_plot(t, e, high, Path(tmp) / "km_fusion.png", "fusion (cross-validated)", p)
         logged = log_training(ws.root, experiment=f"clinfusion-{ws.manifest().get('cohort_name', 'cohort')}",
-                              params=flatten(config), fingerprint=fingerprint(ws), code_version=version,
+                              params={**flatten(config), **encoder_params(data)}, fingerprint=fingerprint(ws), code_version=version,
                               summary=result, fit=final, predictions=preds, inputs=inputs, plots=[plot], uri=uri, tables=tables,
                               register_as=f"clinfusion-fusion-{ws.manifest().get('cohort_name', 'cohort')}")
     return {"mlflow_run_id": logged["run_id"], "mlflow_tracking_uri": logged["tracking_uri"],

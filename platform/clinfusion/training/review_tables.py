@@ -2,9 +2,11 @@
 
 - ``embeddings.csv``: the final fusion model's fused embedding of each patient (``patient_id``,
   ``emb_<j>``), for the cohort similarity graph (:func:`clinfusion.graph.cohort_similarity_graph`).
-- ``fold_survival.csv``: each cross-validation fold's fusion model applied to every patient
-  (``patient_id``, ``fold``, ``surv_<k>``); the spread across folds is the model (training-set)
-  uncertainty band of a patient's survival curve.
+- ``fold_predictions.csv``: each cross-validation fold's fusion model applied to every patient
+  (``patient_id``, ``fold``, ``held_out``, ``risk``, ``surv_<k>``, ``p_<class>``). The row with
+  ``held_out`` true is the patient's out-of-fold prediction (the fold model that did not see the
+  patient), which the review app serves for training patients; the spread across folds is the
+  model (training-set) uncertainty band of a patient's survival curve.
 - ``token_attention.parquet``: the final model's attention-pooling weight of every token of every
   patient (long format, see :func:`token_attention_frame`), for the slide attention heatmap.
 """
@@ -31,18 +33,37 @@ def embeddings_table(patient_ids: Sequence[str], embedding: np.ndarray) -> pd.Da
     return out
 
 
-def fold_survival_table(fits: Sequence, data, patient_ids: Sequence[str]) -> pd.DataFrame:
-    """Survival curves of every patient under each fold's fusion model (long format, one row per fold)."""
+def fold_predictions_table(fits: Sequence, splits: Sequence, data, patient_ids: Sequence[str]) -> pd.DataFrame:
+    """Every fold's fusion model on every patient (long format, one row per patient and fold).
+
+    Args:
+        fits: the fold models, in the order of ``splits``.
+        splits: the CV splits (``fold``, ``train``, ``val``); a patient in ``val`` of a split is
+            held out of that fold's model.
+        data: the cohort; patient_ids: the patients to predict.
+
+    Returns:
+        ``patient_id``, ``fold``, ``held_out`` (bool: out-of-fold for this patient), ``risk``,
+        ``surv_<k>`` and, with a diagnosis head, ``p_<class>``.
+
+    Raises:
+        ValueError: ``fits`` and ``splits`` differ in length.
+    """
+    from clinfusion.tracking.pyfunc import predictions_frame
     from clinfusion.training.trainer import predict_fusion
 
+    if len(fits) != len(splits):
+        raise ValueError(f"{len(fits)} fold models for {len(splits)} splits")
     frames = []
-    for fold, fit in enumerate(fits):
-        surv = predict_fusion(fit, data, patient_ids)["survival"]
-        f = pd.DataFrame(surv, columns=[f"surv_{k}" for k in range(surv.shape[1])])
-        f.insert(0, "fold", fold)
+    for fit, split in zip(fits, splits, strict=True):
+        f = predictions_frame(fit, predict_fusion(fit, data, patient_ids))
+        held = set(split.val)
+        f.insert(0, "held_out", [p in held for p in patient_ids])
+        f.insert(0, "fold", int(split.fold))
         f.insert(0, "patient_id", list(patient_ids))
         frames.append(f)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["patient_id", "fold"])
+    return (pd.concat(frames, ignore_index=True) if frames
+            else pd.DataFrame(columns=["patient_id", "fold", "held_out", "risk"]))
 
 
 def token_attention_frame(patient_ids: Sequence[str], bundles: Sequence[Mapping[str, TokenSet]],

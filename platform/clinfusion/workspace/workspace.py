@@ -11,6 +11,11 @@ Layout::
       lineage.jsonl         one JSON line per run (what ran, on which inputs, with which code)
       .state/               per-item progress records (resume after interruption)
       .secrets/             the demo key only (never in a real deployment)
+      .lock, .lock.json     the writer lock and who holds it (clinfusion.workspace.lock)
+
+Files are created 0600 and folders 0700 (:func:`private_umask`, applied when a workspace is
+created or opened and at CLI start-up): the review store holds password hashes and the audit log,
+``mlflow.db`` and the artifacts hold patient-level predictions.
 
 Nothing under the workspace holds a raw patient id or other PHI; only the key fingerprint is
 stored, never the key.
@@ -19,6 +24,7 @@ stored, never the key.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +36,20 @@ from clinfusion.workspace import atomic
 
 FORMAT_VERSION = 1
 MANIFEST = "workspace.json"
+PRIVATE_UMASK = 0o077
+# names a new workspace directory may already hold (the demo key, the lock taken before creation)
+_PRE_CREATE = frozenset({".secrets", ".lock", ".lock.json"})
+
+
+def private_umask() -> int:
+    """Make this process create files 0600 and folders 0700 (adds ``0o077`` to the umask, never loosens it).
+
+    Returns:
+        The previous umask.
+    """
+    old = os.umask(PRIVATE_UMASK)
+    os.umask(old | PRIVATE_UMASK)
+    return old
 
 
 @dataclass(frozen=True)
@@ -85,6 +105,7 @@ class Workspace:
         Raises:
             WorkspaceError: not a workspace, or written by a newer format.
         """
+        private_umask()
         ws = cls(Path(root))
         fmt = ws.manifest().get("format_version")
         if fmt != FORMAT_VERSION:
@@ -99,6 +120,7 @@ class Workspace:
             WorkspaceError: the directory is a workspace of another cohort or another key, or a
                 non-empty directory that is not a workspace.
         """
+        private_umask()
         ws = cls(Path(root))
         if ws.manifest_path.exists():
             m = ws.open(root).manifest()
@@ -114,9 +136,10 @@ class Workspace:
                     field="key_fingerprint",
                 )
             return ws
-        if ws.root.exists() and any(p.name != ".secrets" for p in ws.root.iterdir()):
+        if ws.root.exists() and any(p.name not in _PRE_CREATE for p in ws.root.iterdir()):
             raise WorkspaceError("directory is not empty and is not a ClinFusion workspace", file=ws.root)
-        ws.root.mkdir(parents=True, exist_ok=True)
+        with atomic.refused_writes(ws.root):
+            ws.root.mkdir(parents=True, exist_ok=True)
         atomic.write_json(
             ws.manifest_path,
             {
@@ -133,6 +156,7 @@ class Workspace:
         """Append one lineage record (JSON line): event name, time, code version and fields."""
         rec = {"event": event, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "code_version": __version__}
         rec.update(fields)
-        self.lineage_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.lineage_path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(rec, sort_keys=True, default=str) + "\n")
+        with atomic.refused_writes(self.lineage_path):
+            self.lineage_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.lineage_path, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(rec, sort_keys=True, default=str) + "\n")

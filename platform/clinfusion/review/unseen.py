@@ -1,0 +1,80 @@
+"""Patients a served model was not trained on (ingested after training): pyfunc inputs and predictions.
+
+Their tokens come from the workspace's token caches, one encoder per modality: the one the
+training config names (``encoders:``), else the modality's registered default when that cache
+exists, else the only cache there is. The registered version's pyfunc predicts them (see
+:func:`clinfusion.tracking.registry.predict_version`); nothing is retrained.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from clinfusion.featurize.tokens import TokenSet
+
+
+def _encoder(modality: str, configured: Mapping[str, str], cached: Sequence[str]) -> str | None:
+    from clinfusion.errors import ConfigError
+    from clinfusion.modalities.registry import default_encoder
+
+    if configured.get(modality):
+        return configured[modality] if configured[modality] in cached else None
+    try:
+        default = default_encoder(modality)
+    except (ConfigError, KeyError):
+        default = None
+    if default in cached:
+        return default
+    return cached[0] if len(cached) == 1 else None
+
+
+def workspace_tokens(ws, config: Mapping[str, Any]) -> dict[str, dict[str, TokenSet]]:
+    """``{modality: {pseudonym: TokenSet}}`` of the modalities the training config uses (all cached
+    ones when it names none), read with the encoder chosen as in the module docstring."""
+    from clinfusion.featurize.cache import load_tokens
+
+    cached: dict[str, list[str]] = {}
+    for index in sorted(ws.tokens_dir.glob("*/*/index.json")) if ws.tokens_dir.exists() else []:
+        cached.setdefault(index.parent.parent.name, []).append(index.parent.name)
+    wanted = list(config.get("modalities") or sorted(cached))
+    out = {}
+    for m in wanted:
+        enc = _encoder(m, config.get("encoders") or {}, cached.get(m, []))
+        if enc is not None:
+            out[m] = load_tokens(ws, m, enc)
+    return out
+
+
+def pyfunc_inputs(patient_ids: Sequence[str], tokens: Mapping[str, Mapping[str, TokenSet]],
+                  clinical: pd.DataFrame) -> pd.DataFrame:
+    """The pyfunc's input frame: ``bundle`` (JSON tokens) and every clinical column of each patient
+    (the model's covariate encoder picks its own columns by name)."""
+    from clinfusion.tracking.bundle import bundle_to_json
+
+    clin = clinical.drop_duplicates("patient_id").set_index("patient_id") if len(clinical) else pd.DataFrame()
+    covariates = clin.reindex(list(patient_ids)).reset_index(drop=True)
+    bundles = [bundle_to_json({m: per[p] for m, per in tokens.items() if p in per}) for p in patient_ids]
+    covariates.insert(0, "bundle", bundles)
+    return covariates
+
+
+def predict_unseen(ws_root: str | Path, served: Mapping[str, Any], trained: set[str],
+                   config: Mapping[str, Any], uri: str | None = None) -> pd.DataFrame | None:
+    """The served version's predictions (index: pseudonym) for every workspace patient with tokens
+    that is not in ``trained``; None when there is none."""
+    from clinfusion.review.views import clinical_table
+    from clinfusion.tracking.registry import predict_version
+    from clinfusion.workspace import Workspace
+
+    ws = Workspace.open(ws_root)
+    tokens = workspace_tokens(ws, config)
+    pids = sorted({p for per in tokens.values() for p in per} - set(trained))
+    if not pids:
+        return None
+    out = predict_version(ws_root, served["name"], served["version"], pyfunc_inputs(pids, tokens, clinical_table(ws)), uri)
+    out.index = pd.Index(pids, name="patient_id")
+    return out
