@@ -46,7 +46,9 @@ def run(out: Path, n_patients: int = 120, seed: int = 0, folds: int = 5) -> int:
     rc = cli(["featurize", "--workspace", str(ws)])
     if rc not in (0, 2):
         return rc
-    console.print(f"[bold]5. train[/]: fusion model and baselines, {folds}-fold patient-level cross-validation")
+    console.print(f"[bold]5. train[/]: fusion model and baselines, {folds}-fold patient-level cross-validation; "
+                  "survival and diagnosis heads (loss.diagnosis 0.3 in the shipped default_train.yaml), so a "
+                  "clinician's diagnosis override changes the next retrained model")
     results = out / "results.json"
     rc = cli(["train", "--workspace", str(ws), "--folds", str(folds), "--json", str(results)])
     if rc != 0:
@@ -54,7 +56,9 @@ def run(out: Path, n_patients: int = 120, seed: int = 0, folds: int = 5) -> int:
     console.print(
         f"\nResults: {results} (the MLflow command above opens the run; use .venv/bin/mlflow)\n"
         f"Explore: clinfusion catalog {ws}; clinfusion export {ws} --modality ecg --out ecg.csv\n"
-        "Review:  make app   (starts the clinician app on http://127.0.0.1:8501; login demo / demo-review)"
+        "Review:  make app   (starts the clinician app on http://127.0.0.1:8501; login demo / demo-review)\n"
+        f"Loop:    override a diagnosis in the app, then CLINFUSION_DEMO=1 clinfusion retrain -w {ws} --force\n"
+        "         (the override becomes that patient's training label; the gate report lists risk-group disagreements)"
     )
     return 0
 

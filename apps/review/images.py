@@ -60,3 +60,16 @@ def figure_html(image: Any, caption: str = "", width: int | None = None) -> str:
 def show(image: Any, caption: str = "", width: int | None = None, *, container: Any = st) -> None:
     """Render a patient image inline in ``container`` (``st`` or a column); see the module docstring."""
     container.markdown(figure_html(image, caption, width), unsafe_allow_html=True)
+
+
+def download_link(data: bytes | str, filename: str, mime: str, label: str, *, container: Any = st) -> None:
+    """An inline download link (``data:`` URI) instead of ``st.download_button``'s ``/media`` URL.
+
+    ``st.download_button`` parks the file in the media file manager, reachable by URL without a
+    session for as long as the session lives; this link carries the bytes inside the page.
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    b64 = base64.b64encode(raw).decode("ascii")
+    container.markdown(f'<a class="cf-download" download="{html.escape(filename)}" '
+                       f'href="data:{html.escape(mime)};base64,{b64}">{html.escape(label)}</a>',
+                       unsafe_allow_html=True)

@@ -124,3 +124,14 @@ def test_no_version_holding_the_alias_shows_no_predictions(grown, monkeypatch):
     assert any(c.value.startswith("the app serves clinfusion-fusion-synthetic v1 (alias `champion`") for c in app.caption)
     app.switch_page("views/patient.py").run()
     assert _model_caption(app).startswith("model: clinfusion-fusion-synthetic v1 (alias: champion)")
+
+
+def test_app_command_passes_the_alias_to_the_app(grown, monkeypatch):
+    from clinfusion.review import server
+
+    seen = {}
+    monkeypatch.setattr(server, "serve_foreground", lambda cmd, env: seen.update(env) or 0)
+    assert main(["app", "--workspace", str(grown[0]), "--alias", "challenger"]) == 0
+    assert seen["CLINFUSION_MODEL_ALIAS"] == "challenger"
+    assert main(["app", "--workspace", str(grown[0])]) == 0
+    assert seen["CLINFUSION_MODEL_ALIAS"] == "champion"

@@ -112,15 +112,19 @@ def test_train_serve_review_retrain_gate_promote_rollback(tmp_path, monkeypatch)
     # 3. four new patients arrive; retrain trains v2 on the override; the gate keeps v1
     cohort.release(24)
     cfg = tmp_path / "retrain.yaml"
-    cfg.write_text(yaml.safe_dump({"cohort_dir": str(cohort.live), "demo_key": True, "train": TRAIN, "gate": GATE,
-                                   "overrides": {"enabled": True, "target": "diagnosis"}}))
+    # no `overrides:` key: diagnosis overrides are training labels by default
+    cfg.write_text(yaml.safe_dump({"cohort_dir": str(cohort.live), "demo_key": True, "train": TRAIN, "gate": GATE}))
     _cli("retrain", "--workspace", str(ws), "--config", str(cfg))
     assert aliases(ws, name) == {"champion": "1", "challenger": "2"}
     v2_run = client(ws).get_model_version(name, "2").run_id
     tags = client(ws).get_run(v2_run).data.tags
-    assert tags["label_overrides.count"] == "1" and tags["label_overrides.reviews"] == str(review["id"])
+    assert tags["label_overrides.applied"] == "1" and tags["label_overrides.reviews"] == str(review["id"])
     used = run_table(ws, v2_run, "label_overrides.csv")
     assert used[["patient_id", "corrected", "reason"]].values.tolist() == [[pid, corrected, "resection histology"]]
+    assert "dr_loop" not in used.to_csv()  # reviewer pseudonymised in the run
+    labels = run_table(ws, v2_run, "training_labels.csv").set_index("patient_id")
+    assert labels.loc[pid, ["diagnosis", "label_source"]].tolist() == [corrected, "override"]
+    assert (labels.drop(index=pid)["label_source"] == "clinical").all()
 
     # 4. the app still shows v1 (the gate kept it); a patient ingested since gets v1's final model
     assert dr.rerun().model.startswith(f"model: {name} v1 (alias: champion)")

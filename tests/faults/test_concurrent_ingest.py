@@ -62,6 +62,9 @@ def test_retrain_waits_for_a_running_train_then_gives_up(tmp_path: Path) -> None
     with lock_held_elsewhere(ws, "train") as holder:
         p = _cli("--lock-timeout", "1", "retrain", "-w", str(ws))
         _, err = p.communicate(timeout=300)
+        reader = _cli("--lock-timeout", "0", "catalog", str(ws))  # readers never take the lock
+        read_out, read_err = reader.communicate(timeout=300)
+    assert reader.returncode == 0 and "clinical" in read_out and "waiting" not in read_err, read_err
     assert p.returncode == 1, err
     assert f"waiting for the workspace lock held by train pid {holder.pid} since " in err
     assert "gave up after 1 s" in err and "Traceback" not in err

@@ -58,9 +58,12 @@ def test_retrain_scenario(growing_cohort, tmp_path, capsys):
     pid = _first_patient(ws)
     submit(ws, Review(patient_id=pid, target="diagnosis", predicted="adenocarcinoma", decision="override",
                       corrected="squamous_cell", reason="pathology re-read"), "drsmith", "clinician")
-    weak = _config(tmp_path / "weak.yaml", growing_cohort.live, overrides={"enabled": True},
-                   train={**TRAIN, "modalities": ["ecg"], "covariates": []})
     champion_before = aliases(ws, name)["champion"]
+    submit(ws, Review(patient_id=pid, model_name=name, model_version=champion_before, target="risk_group",
+                      predicted="high", decision="override", corrected="low", reason="frail, not high risk"),
+           "drsmith", "clinician")
+    weak = _config(tmp_path / "weak.yaml", growing_cohort.live,  # overrides are used by default
+                   train={**TRAIN, "modalities": ["ecg"], "covariates": []})
     assert main(["retrain", "-w", str(ws), "-c", weak, "--force"]) == 0
     out = capsys.readouterr().out
     third = _summary(out)
@@ -72,8 +75,20 @@ def test_retrain_scenario(growing_cohort, tmp_path, capsys):
     assert {r.data.tags["decision"] for r in gate_runs} >= {"keep"}
     assert any("gate.cindex.diff" in r.data.metrics for r in gate_runs)
     run = c.get_run(third["train"]["run_id"])
-    assert run.data.tags["label_overrides.count"] == "1"
-    assert third["overrides"][0]["username"] == "drsmith" and third["overrides"][0]["patient_id"] == pid
+    tags = run.data.tags
+    assert tags["label_overrides.count"] == "1" and tags["label_overrides.applied"] == "1"
+    assert tags["label_overrides.roles"] == "clinician" and tags["label_overrides.reviewers"].startswith("U")
+    assert third["overrides"][0]["patient_id"] == pid and third["overrides"][0]["reviewer"].startswith("U")
+    from clinfusion.tracking.registry import run_table
+
+    used = run_table(ws, third["train"]["run_id"], "label_overrides.csv")
+    assert used[["patient_id", "corrected", "reason"]].values.tolist() == [[pid, "squamous_cell", "pathology re-read"]]
+    labels = run_table(ws, third["train"]["run_id"], "training_labels.csv").set_index("patient_id")
+    assert labels.loc[pid, ["diagnosis", "label_source"]].tolist() == ["squamous_cell", "override"]
+    assert "drsmith" not in str(tags) + used.to_csv()  # no user names in MLflow
+    dis = third["gate"]["disagreements"]  # risk-group overrides: disagreements, not labels
+    assert (dis["reviewed"], dis["overridden"], dis["groups"][0]["corrected_to"]) == (1, 1, {"low": 1})
+    assert "disagreements: clinicians overrode 1 of 1" in out
 
     # a human promotes the latest challenger, then rolls back
     challenger = aliases(ws, name)["challenger"]

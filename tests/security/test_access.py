@@ -151,6 +151,10 @@ def test_researchers_see_reviews_without_names_or_free_text_and_views_are_audite
     assert not admin.exception
     assert audit.read_log(ws).iloc[0][["username", "action"]].tolist() == ["adm", "view_audit"]
     assert "comment" in admin.dataframe[0].value.columns  # admins see the full review
+    export = next(b for b in admin.button if b.label == "Export reviews (CSV)")
+    export.click().run()  # audited, then an inline data: link, no /media file
+    assert "export_reviews" in audit.read_log(ws)["action"].head(2).tolist()
+    assert any("cf-download" in m.value and "data:text/csv;base64," in m.value for m in admin.markdown)
     assert main(["reviews", "export", "--workspace", str(ws), "--out", str(tmp_path / "r.csv")]) == 0
     assert audit.read_log(ws).iloc[0]["action"] == "export_reviews"
     assert main(["export", str(ws), "--modality", "clinical", "--out", str(tmp_path / "c.csv")]) == 0

@@ -33,7 +33,7 @@ def test_demo_key_needs_demo_mode_on_the_cli(tmp_path: Path) -> None:
     out = _ingest(cohort, ws)
     err = " ".join(out.stderr.split())
     assert out.returncode == 1 and "Traceback" not in err
-    assert "holds a generated demo key and no key is configured: pass --demo (or set $CLINFUSION_DEMO=1)" in err
+    assert "holds a generated demo key and no key is configured: pass --demo (or set $CLINFUSION_DEMO=1 for" in err
     assert _ingest(cohort, ws, CLINFUSION_DEMO="1").returncode == 0  # the later commands of a demo workspace
     assert _ingest(cohort, ws, "--demo").returncode == 0
 

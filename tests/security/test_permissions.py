@@ -25,10 +25,10 @@ log_decision_run(ws.root, experiment="perm-check", run_name="r", tags={"a": "b"}
 """
 
 
-def _sh(*argv: str) -> None:
+def _sh(*argv: str, env: dict[str, str] | None = None) -> None:
     """Run under ``umask 022`` (the pytest process may already have tightened its own umask)."""
     out = subprocess.run(["sh", "-c", 'umask 022; exec "$@"', "sh", *argv], capture_output=True, text=True,
-                         timeout=300)
+                         timeout=300, env=env)
     assert out.returncode == 0, out.stderr
 
 
@@ -48,3 +48,13 @@ def test_workspace_is_private_to_its_owner(tmp_path: Path) -> None:
     assert len(list(ws.iterdir())) > 6  # catalog, review store, mlflow.db, artifacts... all checked
     assert _loose(ws) == []
     assert stat.S_IMODE(os.stat(ws).st_mode) == 0o700
+
+
+def test_library_demo_workspace_is_private(tmp_path: Path) -> None:
+    """``ingest(..., demo=True)`` from Python (``make demo``): the demo key creates the folder first."""
+    cohort = write_tiny_cohort(tmp_path / "cohort", 4).root
+    env = {k: v for k, v in os.environ.items() if k != "CLINFUSION_PSEUDONYM_KEY"}
+    code = "import sys; from clinfusion.ingest import ingest; ingest(sys.argv[1], sys.argv[2], demo=True)"
+    _sh(sys.executable, "-c", code, str(cohort), str(tmp_path / "ws"), env=env)
+    assert (tmp_path / "ws" / ".secrets" / "pseudonym.key").is_file()
+    assert _loose(tmp_path / "ws") == []

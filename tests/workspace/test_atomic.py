@@ -86,3 +86,13 @@ def test_unreadable_input_inside_a_block_stays_an_os_error(tmp_path: Path) -> No
 
     with pytest.raises(PermissionError), atomic.atomic_path(tmp_path / "ws" / "f.json"):
         raise PermissionError(errno.EACCES, "Permission denied", "/cohort/secret.csv")
+
+
+def test_private_tree_removes_group_and_other_bits(tmp_path: Path) -> None:
+    from clinfusion.workspace.workspace import private_tree
+
+    (tmp_path / "d").mkdir(mode=0o755)
+    (tmp_path / "d" / "f.py").write_text("x")
+    os.chmod(tmp_path / "d" / "f.py", 0o644)
+    assert private_tree(tmp_path / "d") == 2
+    assert (os.stat(tmp_path / "d").st_mode & 0o777, os.stat(tmp_path / "d" / "f.py").st_mode & 0o777) == (0o700, 0o600)

@@ -82,3 +82,5 @@ def test_train_on_a_moved_workspace(tmp_path: Path) -> None:
     champion = resolve_alias(new, name, "champion")
     assert champion["artifact_uri"].startswith((new.resolve() / "mlartifacts").as_uri())
     assert not (tmp_path / "a").exists()
+    loose = [p for p in new.rglob("*") if not p.is_symlink() and p.stat().st_mode & 0o077]
+    assert loose == []  # the model's logged package code too (copied with the repository's 0644)

@@ -5,6 +5,7 @@ Opening this page is itself audited (``view_audit``), as is the export.
 
 from __future__ import annotations
 
+import images
 import streamlit as st
 import ui
 from clinfusion.review import audit, reviews
@@ -16,8 +17,11 @@ st.title("Audit log and reviews")
 st.subheader("reviews")
 table = reviews.for_role(reviews.list_reviews(root), session.role)
 st.dataframe(table, hide_index=True, width="stretch")
-if st.download_button("Export reviews (CSV)", reviews.csv_safe(table).to_csv(index=False), "reviews.csv", "text/csv"):
+# The export is prepared on a click (audited), then offered as an inline link: no /media URL.
+if st.button("Export reviews (CSV)"):
     audit.record(root, session.username, session.role, "export_reviews", rows=len(table))
+    images.download_link(reviews.csv_safe(table).to_csv(index=False), "reviews.csv", "text/csv",
+                         f"download reviews.csv ({len(table)} rows)")
 st.subheader("audit log (newest first)")
 st.caption("failed logins keep only a keyed hash of the typed user name (name_hash), never the text itself")
 st.dataframe(audit.read_log(root, limit=500), hide_index=True, width="stretch")

@@ -96,6 +96,7 @@ def export(
     """Write a table of a modality's interpretable per-item features and metadata."""
     from clinfusion.errors import ConfigError
     from clinfusion.workspace import Workspace
+    from clinfusion.workspace.csvsafe import write_csv
     from clinfusion.workspace.export import export_modality
 
     if out.suffix not in (".csv", ".parquet"):
@@ -103,7 +104,7 @@ def export(
     table = export_modality(Workspace.open(workspace), modality)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".csv":
-        table.to_csv(out, index=False)
+        write_csv(table, out)  # text cells starting like a formula get a leading ' (OWASP)
     else:
         table.to_parquet(out, index=False)
     from clinfusion.review import audit

@@ -53,6 +53,8 @@ def featurize(
             continue
         rows.append(rep.as_dict())
         failed += len(rep.failed)
+        for pid, reason in sorted(rep.recomputed.items()):  # a cached file that failed verification
+            err_console.print(f"  [yellow]{m}[/] {pid}: cache not trusted, recomputed ({escape(reason)})", highlight=False)
         for pid, reason in sorted(rep.failed.items()):
             err_console.print(f"  [yellow]{m}[/] {pid}: {escape(reason)}", highlight=False)
     table = pd.DataFrame(rows)[["modality", "encoder", "encoded", "cached", "failed", "seconds"]]

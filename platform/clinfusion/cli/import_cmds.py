@@ -18,7 +18,8 @@ def tcga(
     out: Path = typer.Option(..., "--out", "-o", help="Cohort directory to create."),
     clinical: Path = typer.Option(None, "--clinical", help="TCGA-CDR CSV (adds AJCC stage and grade)."),
     gene_sets: list[Path] = typer.Option(None, "--gene-sets", help="Gene-set file (GMT/CSV), repeatable; default: "
-                                         "*_signatures.csv in ../gene_sets beside the CSV's folder."),
+                                         "*_signatures.csv in ../gene_sets beside the CSV's folder, else the "
+                                         "packaged default collection (34 curated sets)."),
     name: str = typer.Option(None, help="Cohort name (default from the CSV name, e.g. tcga-blca)."),
     fmt: str = typer.Option("parquet", "--format", help="Genomic table format: parquet or tsv."),
     overwrite: bool = typer.Option(False, help="Replace a non-empty output directory."),
@@ -33,7 +34,13 @@ def tcga(
                     name=name, fmt=fmt, overwrite=overwrite)  # type: ignore[arg-type]
     blocks = ", ".join(f"{b} {p}x{g}" for b, (p, g) in r.genomics.items())
     console.print(f"imported {r.name} into {r.out}: {r.n_slides} slides -> {r.n_patients} patients; genomics: {blocks}; "
-                  f"CDR matched: {r.clinical.get('cdr_matched', 0)}; folds: {r.n_folds}; gene sets: {r.gene_set_files}")
+                  f"CDR matched: {r.clinical.get('cdr_matched', 0)}; folds: {r.n_folds}")
+    cov = r.gene_set_coverage
+    console.print(f"gene sets ({r.gene_set_source}): {', '.join(r.gene_set_files)}; {cov['sets_with_genes']} of "
+                  f"{cov['sets']} sets have genes in the data ({cov['genes_found']} genes)", highlight=False)
+    if r.gene_set_source == "packaged default":
+        console.print("  no gene sets given or found beside the data: using ClinFusion's packaged default collection; "
+                      "pass --gene-sets FILE for your own (e.g. MSigDB Hallmark)", highlight=False)
     return 0
 
 

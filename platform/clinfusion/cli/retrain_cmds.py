@@ -37,7 +37,8 @@ def print_result(result) -> None:
         for w in result.drift["warnings"]:
             console.print(f"  [yellow]warning[/] {w}", highlight=False)
     if result.overrides:
-        console.print(f"labels: {len(result.overrides)} clinician override(s) used (provenance in the training run)")
+        console.print(f"labels: {len(result.overrides)} clinician diagnosis override(s) used as training labels "
+                      "(provenance: tags label_overrides.* and label_overrides.csv of the training run)")
     t = result.train
     console.print(f"trained version {t['version']} (alias {t['alias']}), CV C-index {t['cindex_mean']:.3f}, "
                   f"run {t['run_id']}")
@@ -45,10 +46,23 @@ def print_result(result) -> None:
         console.print(f"[bold]gate[/]: {result.gate['summary']}", highlight=False)
         if result.gate["subgroups"]:
             print_frame(pd.DataFrame(result.gate["subgroups"]).round(3), title="subgroups (Harrell C)")
+        print_disagreements(result.gate.get("disagreements"))
     console.print(f"status: {result.status}; summary {result.path}")
 
 
-@writes_workspace("retrain")
+def print_disagreements(dis: dict | None) -> None:
+    """Clinicians' risk-group overrides of the champion, per predicted group (reported, not gated)."""
+    if not dis or not dis["reviewed"]:
+        console.print("disagreements: no risk-group reviews of the champion yet")
+        return
+    console.print(f"disagreements: clinicians overrode {dis['overridden']} of {dis['reviewed']} reviewed risk groups "
+                  f"of champion version {dis['version']} ({dis['rate']:.0%})")
+    rows = [{**{k: g[k] for k in ("predicted", "reviewed", "overridden")}, "rate": round(g["rate"], 3),
+             "corrected_to": ", ".join(f"{k} {v}" for k, v in g["corrected_to"].items())} for g in dis["groups"]]
+    print_frame(pd.DataFrame(rows), title="risk-group disagreements with the champion")
+
+
+@writes_workspace("retrain", create=True)  # the first run may make the workspace
 def retrain(
     workspace: Path = _WS,
     config: Path = typer.Option(None, "--config", "-c", help="Retrain YAML (default: the packaged default_retrain.yaml)."),

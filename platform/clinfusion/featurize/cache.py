@@ -4,6 +4,14 @@ The key hashes the encoder's name, version and config with the content hashes of
 rows it reads, so a cache hit is a file that exists: a rerun on unchanged inputs does no work,
 and a changed input, encoder version or config gives a new key. ``index.json`` (written at the
 end of a run) maps each patient to its current file and records failures.
+
+Integrity: each index entry also holds the SHA-256 of its file and the patient it belongs to
+(``{"file", "key", "sha256", "patient"}``). :func:`verify_entry` checks both before a file is
+trusted: ``featurize`` recomputes (and reports, ``FeaturizeReport.recomputed``) an entry whose
+file is missing, truncated, unreadable or replaced by another file (e.g. another patient's
+copied over it), and :func:`load_tokens` refuses such a cache with a readable
+:class:`~clinfusion.errors.FeaturizeError` telling to rerun featurize (never a ``BadZipFile``
+traceback, never another patient's tokens).
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ import pandas as pd
 from clinfusion.errors import FeaturizeError
 from clinfusion.featurize.tokens import TokenSet
 from clinfusion.workspace import atomic
-from clinfusion.workspace.hashing import sha256_text
+from clinfusion.workspace.hashing import sha256_file, sha256_text
 from clinfusion.workspace.workspace import Workspace
 
 
@@ -44,6 +52,36 @@ def write_tokens(path: Path, tokens: TokenSet) -> None:
     for old in path.parent.glob(f"{patient}-*.npz"):
         if old != path:
             old.unlink(missing_ok=True)
+
+
+def index_entry(path: Path, patient_id: str, key: str) -> dict[str, str]:
+    """The index entry of a freshly written token file (its content hash and owner)."""
+    return {"file": path.name, "key": key, "sha256": sha256_file(path), "patient": patient_id}
+
+
+def verify_entry(base: Path, patient_id: str, entry: dict[str, Any] | None, key: str | None = None) -> str:
+    """Why the cached file of an index entry cannot be trusted (``""`` when it can).
+
+    Args:
+        base: the cache folder.
+        patient_id: the pseudonym the entry is listed under.
+        entry: its index entry (``None``: not in the index).
+        key: the expected cache key (``None``: any).
+    """
+    if not entry:
+        return "not in the cache index"
+    path = base / str(entry.get("file", ""))
+    if key is not None and entry.get("key") != key:
+        return "cache key changed"
+    if entry.get("patient", patient_id) != patient_id or not path.name.startswith(f"{patient_id}-"):
+        return "index entry belongs to another patient"
+    if not path.is_file():
+        return "cache file missing"
+    if "sha256" not in entry:
+        return "no content hash in the cache index (written by an older version)"
+    if sha256_file(path) != entry["sha256"]:
+        return "cache file content does not match its hash (truncated, corrupt or replaced)"
+    return ""
 
 
 def read_index(ws: Workspace, modality: str, encoder: str) -> dict[str, Any]:
@@ -77,4 +115,14 @@ def load_tokens(ws: Workspace, modality: str, encoder: str | None = None) -> dic
             file=cache_dir(ws, modality, encoder),
         )
     base = cache_dir(ws, modality, encoder)
-    return {pid: TokenSet.load(base / entry["file"]) for pid, entry in sorted(index["patients"].items())}
+    out: dict[str, TokenSet] = {}
+    for pid, entry in sorted(index["patients"].items()):
+        problem = verify_entry(base, pid, entry)
+        if problem and "sha256" not in entry and entry.get("patient", pid) == pid:
+            problem = ""  # an index of an older version: the file is still checked by TokenSet.load
+        if problem:
+            raise FeaturizeError(f"token cache of {modality}/{encoder} is not intact for one patient ({problem}): "
+                                 f"run `clinfusion featurize --workspace {ws.root} --modality {modality}` again",
+                                 file=base / str(entry.get("file", "")), field="sha256")
+        out[pid] = TokenSet.load(base / entry["file"])
+    return out

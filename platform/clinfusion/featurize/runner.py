@@ -25,7 +25,9 @@ class FeaturizeReport:
     Attributes:
         modality, encoder: what ran.
         encoded: patients whose tokens were computed in this run.
-        cached: patients whose tokens were already cached with the same key.
+        cached: patients whose tokens were already cached with the same key (and verified).
+        recomputed: patient -> why its cached file was not trusted (missing, truncated, content
+            hash mismatch, another patient's); those patients are encoded again.
         failed: patient -> reason.
         seconds: wall time.
     """
@@ -34,6 +36,7 @@ class FeaturizeReport:
     encoder: str
     encoded: list[str] = field(default_factory=list)
     cached: list[str] = field(default_factory=list)
+    recomputed: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -43,6 +46,8 @@ class FeaturizeReport:
             "encoder": self.encoder,
             "encoded": len(self.encoded),
             "cached": len(self.cached),
+            "recomputed": len(self.recomputed),
+            "recompute_reasons": self.recomputed,
             "failed": len(self.failed),
             "failures": self.failed,
             "seconds": round(self.seconds, 3),
@@ -111,14 +116,19 @@ def featurize(
     index: dict[str, Any] = {"encoder": encoder.name, "version": encoder.version, "config": encoder.config.model_dump(),
                              "patients": {}, "failed": {}}
     todo: list[tuple[str, pd.DataFrame, str]] = []
+    previous = cache.read_index(ws, modality, encoder.name).get("patients", {})
+    base = cache.cache_dir(ws, modality, encoder.name)
     for pid, rows in per_patient.items():
         key = cache.cache_key(chash, rows)
         path = cache.token_path(ws, modality, encoder.name, pid, key)
         if path.exists() and not force:
-            report.cached.append(pid)
-            index["patients"][pid] = {"file": path.name, "key": key}
-        else:
-            todo.append((pid, rows, str(path)))
+            problem = cache.verify_entry(base, pid, previous.get(pid), key)
+            if not problem:
+                report.cached.append(pid)
+                index["patients"][pid] = previous[pid]
+                continue
+            report.recomputed[pid] = problem
+        todo.append((pid, rows, str(path)))
     total, done = len(per_patient), len(report.cached)
     if todo:
         all_rows = pd.concat([r for _, r, _ in todo]).drop_duplicates("item_id")
@@ -136,7 +146,7 @@ def featurize(
         for pid, path, err in results:
             if err is None:
                 report.encoded.append(pid)
-                index["patients"][pid] = {"file": Path(path).name, "key": Path(path).stem.rsplit("-", 1)[1]}
+                index["patients"][pid] = cache.index_entry(Path(path), pid, cache.cache_key(chash, per_patient[pid]))
             else:
                 report.failed[pid] = err
                 index["failed"][pid] = err

@@ -96,5 +96,17 @@ class TokenSet:
 
     @classmethod
     def load(cls, path: str | Path) -> TokenSet:
-        """Read a TokenSet saved with :meth:`to_bytes`."""
-        return cls.from_bytes(Path(path).read_bytes())
+        """Read a TokenSet saved with :meth:`to_bytes`.
+
+        Raises:
+            FeaturizeError: missing, truncated or not a token file (names the file).
+        """
+        import zipfile
+
+        from clinfusion.errors import FeaturizeError
+
+        try:
+            return cls.from_bytes(Path(path).read_bytes())
+        except (OSError, zipfile.BadZipFile, KeyError, ValueError, EOFError) as err:
+            raise FeaturizeError(f"not a readable token file ({type(err).__name__}): run featurize again",
+                                 file=Path(path).name, field="tokens") from None

@@ -11,7 +11,9 @@ Output::
     COHORT_DIR/genomics/rnaseq.<fmt>  samples x genes (patient_id column, gene symbols as columns)
     COHORT_DIR/genomics/cnv.<fmt>     GISTIC -2..2
     COHORT_DIR/genomics/mut.<fmt>     0/1
-    COHORT_DIR/genomics/gene_sets/    copied gene-set files (GMT/CSV)
+    COHORT_DIR/genomics/gene_sets/    copied gene-set files (GMT/CSV): ``--gene-sets``, else the
+                                      ``gene_sets/`` folder beside the TCGA data, else the packaged
+                                      default collection (:func:`packaged_gene_sets`)
     COHORT_DIR/splits/splits_{k}.csv  the given folds, unchanged
 """
 
@@ -47,6 +49,9 @@ class TcgaImport:
         genomics: block -> (patients, genes).
         clinical: report of the clinical merge (CDR matches, missing values per column).
         n_folds: split files copied; gene_set_files: gene-set files copied.
+        gene_set_source: where they came from (``--gene-sets``, ``beside the TCGA data``, ``packaged default``).
+        gene_set_coverage: ``{"sets", "sets_with_genes", "genes_found"}``: how many sets have at least
+            one gene in the imported tables.
     """
 
     out: Path
@@ -58,6 +63,8 @@ class TcgaImport:
     clinical: dict[str, Any] = field(default_factory=dict)
     n_folds: int = 0
     gene_set_files: list[str] = field(default_factory=list)
+    gene_set_source: str = ""
+    gene_set_coverage: dict[str, int] = field(default_factory=dict)
 
 
 def cancer_name(csv: Path) -> str:
@@ -117,6 +124,52 @@ def default_gene_sets(csv: Path) -> list[Path]:
     return sorted(folder.glob("*_signatures.csv")) if folder.is_dir() else []
 
 
+PACKAGED_GENE_SETS = ("clinfusion.synth", "data/gene_sets.gmt")
+"""The default gene-set collection shipped with ClinFusion (34 curated pathway/cell-type sets, HGNC
+symbols, Apache-2.0 like the package; provenance in ``clinfusion/synth/data/README.md``)."""
+
+
+def packaged_gene_sets() -> Path:
+    """Path of the packaged default gene-set collection (GMT)."""
+    from importlib import resources
+
+    package, rel = PACKAGED_GENE_SETS
+    return Path(str(resources.files(package).joinpath(rel)))
+
+
+def choose_gene_sets(csv: Path, given: list[Path] | None) -> tuple[list[Path], str]:
+    """The gene-set files to copy and where they came from: ``given`` (``--gene-sets``), else
+    :func:`default_gene_sets` beside the TCGA data, else :func:`packaged_gene_sets`.
+
+    Raises:
+        IngestError: a given file does not exist.
+    """
+    if given:
+        for p in given:
+            if not Path(p).is_file():
+                raise IngestError("gene-set file not found; expected a GMT or CSV file", file=str(p), field="--gene-sets")
+        return [Path(p) for p in given], "--gene-sets"
+    beside = default_gene_sets(csv)
+    if beside:
+        return beside, "beside the TCGA data"
+    return [packaged_gene_sets()], "packaged default"
+
+
+def gene_set_coverage(sets: list[Path], blocks: dict[str, pd.DataFrame]) -> dict[str, int]:
+    """How many of the sets' genes the imported tables hold.
+
+    Returns:
+        ``{"sets": n, "sets_with_genes": sets with at least one gene in a table, "genes_found": n}``.
+    """
+    from clinfusion.modalities.genomics.genesets import merge_gene_sets, read_gene_sets
+
+    merged, _ = merge_gene_sets({p.stem: read_gene_sets(p) for p in sets})
+    genes = {str(g) for frame in blocks.values() for g in frame.columns[1:]}
+    found = {name: genes.intersection(members) for name, members in merged.items()}
+    return {"sets": len(merged), "sets_with_genes": sum(bool(f) for f in found.values()),
+            "genes_found": len(set().union(*found.values())) if found else 0}
+
+
 def cohort_yaml(name: str, has_cdr: bool, fmt: str) -> dict[str, Any]:
     """The generated cohort.yaml mapping."""
     covs: dict[str, Any] = {"age": {"type": "numeric"}, "sex": {"type": "categorical", "levels": ["F", "M"]}}
@@ -171,13 +224,15 @@ def import_tcga(
         splits: folder of ``splits_{k}.csv`` (``,train,val`` case ids).
         out: cohort directory to create.
         clinical: TCGA-CDR CSV (adds stage and grade; fills missing age/sex).
-        gene_sets: gene-set files to copy (default: :func:`default_gene_sets`).
+        gene_sets: gene-set files to copy (default: :func:`default_gene_sets` beside the data, else
+            the packaged default collection :func:`packaged_gene_sets`).
         name: cohort name (default from the CSV name, e.g. ``tcga-blca``).
         fmt: genomic table format.
         overwrite: replace a non-empty ``out``.
 
     Raises:
-        IngestError: unreadable inputs, or split patients missing from the CSV.
+        IngestError: unreadable inputs, split patients missing from the CSV, a missing gene-set file,
+            or gene sets none of whose genes are in the CSV (genomics would have no tokens).
         ConfigError: ``out`` exists and is not empty (without ``overwrite``).
     """
     csv, out = Path(csv), Path(out)
@@ -189,19 +244,25 @@ def import_tcga(
         raise IngestError("; ".join(p.message for p in problems), file=str(splits), field="case_id")
     cdr = read_cdr(Path(clinical)) if clinical else None
     table, clin_report = clinical_frame(cases, cdr)
+    sets, set_source = choose_gene_sets(csv, gene_sets)
+    blocks = genomic_blocks(cases)
+    coverage = gene_set_coverage(sets, blocks)
+    if not coverage["sets_with_genes"]:
+        raise IngestError(f"none of the {coverage['sets']} gene sets ({set_source}: {[p.name for p in sets]}) has a "
+                          "gene in the CSV's <GENE>_rnaseq/_cnv/_mut columns, so genomics would have no tokens; "
+                          "pass gene sets of these genes with --gene-sets FILE", file=csv.name, field="--gene-sets")
     _prepare_out(out, overwrite)
-    result = TcgaImport(out, name or cancer_name(csv), len(slides), len(cases), n_bad, clinical=clin_report)
+    result = TcgaImport(out, name or cancer_name(csv), len(slides), len(cases), n_bad, clinical=clin_report,
+                        gene_set_source=set_source, gene_set_coverage=coverage)
     table.to_csv(out / "clinical.csv", index=False)
     (out / "genomics").mkdir()
-    for block, frame in genomic_blocks(cases).items():
+    for block, frame in blocks.items():
         _write_table(frame, out / "genomics" / f"{block}.{fmt}")
         result.genomics[block] = (len(frame), frame.shape[1] - 1)
-    sets = default_gene_sets(csv) if gene_sets is None else [Path(p) for p in gene_sets]
-    if sets:
-        (out / "genomics" / "gene_sets").mkdir()
-        for src in sets:
-            shutil.copyfile(src, out / "genomics" / "gene_sets" / src.name)
-            result.gene_set_files.append(src.name)
+    (out / "genomics" / "gene_sets").mkdir()
+    for src in sets:
+        shutil.copyfile(src, out / "genomics" / "gene_sets" / src.name)
+        result.gene_set_files.append(src.name)
     (out / "splits").mkdir()
     for src in sorted(Path(splits).glob("splits_*.csv")):
         shutil.copyfile(src, out / "splits" / src.name)

@@ -109,7 +109,8 @@ def _demo_key(workspace: Path, demo: bool) -> PseudonymKey:
     if not local.is_file():
         if not demo:  # only an explicit --demo generates a key; $CLINFUSION_DEMO only reuses one
             raise _no_key()
-        local.parent.mkdir(parents=True, exist_ok=True)
+        workspace.mkdir(mode=0o700, parents=True, exist_ok=True)
+        local.parent.mkdir(mode=0o700, exist_ok=True)
         os.chmod(local.parent, 0o700)
         fd = os.open(local, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:

@@ -63,10 +63,15 @@ class DriftConfig(_Frozen):
 
 
 class OverrideConfig(_Frozen):
-    """Clinician overrides from the review store used as corrected labels."""
+    """Clinician overrides from the review store used as corrected labels (on by default).
 
-    enabled: bool = False
-    target: str = "diagnosis"
+    The latest ``override`` of ``target`` per patient replaces that patient's label; overrides of
+    ``disagreement_target`` are not labels but are counted per predicted group in the gate report.
+    """
+
+    enabled: bool = True
+    target: Literal["diagnosis"] = "diagnosis"
+    disagreement_target: str = "risk_group"
 
 
 class RetrainConfig(_Frozen):

@@ -21,7 +21,8 @@ class Executor(Protocol):
     def map(self, fn: Callable[[Any, Any], Any], jobs: Sequence[Any], shared: Any = None,
             num_cpus: int = 1) -> list[Any]: ...
 
-    def featurize(self, ws_root: str | Path, modalities: list[str], workers: int) -> list[dict[str, Any]]: ...
+    def featurize(self, ws_root: str | Path, modalities: list[str] | list[tuple[str, str]],
+                  workers: int) -> list[dict[str, Any]]: ...
 
     def __enter__(self) -> Executor: ...
 
@@ -34,8 +35,8 @@ def _featurize_one(workers: int, job: tuple[str, str]) -> dict[str, Any]:
     from clinfusion.modalities.registry import encoder_class
     from clinfusion.workspace import Workspace
 
-    ws_root, modality = job
-    enc = encoder_class(modality)()
+    ws_root, modality, *name = job  # (ws_root, modality[, encoder]); no encoder: the modality's default
+    enc = encoder_class(modality, name[0] if name else None)()
     try:
         return featurize(Workspace.open(ws_root), enc, workers=workers).as_dict()
     except ClinFusionError as err:  # one modality failing must not stop the others
@@ -51,10 +52,13 @@ class _Base(ABC):
             num_cpus: int = 1) -> list[Any]:
         """``[fn(shared, job) for job in jobs]``, run where the executor runs things."""
 
-    def featurize(self, ws_root: str | Path, modalities: list[str], workers: int) -> list[dict[str, Any]]:
-        """One featurize run per modality (``workers`` processes each); one summary row per modality."""
+    def featurize(self, ws_root: str | Path, modalities: list[str] | list[tuple[str, str]],
+                  workers: int) -> list[dict[str, Any]]:
+        """One featurize run per modality, or per ``(modality, encoder)`` (``workers`` processes each);
+        one summary row per run."""
         root = str(Path(ws_root).resolve())
-        return self.map(_featurize_one, [(root, m) for m in modalities], shared=workers)
+        jobs = [(root, *m) if isinstance(m, tuple) else (root, m) for m in modalities]
+        return self.map(_featurize_one, jobs, shared=workers)
 
 
 class LocalExecutor(_Base):

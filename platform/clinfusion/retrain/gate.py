@@ -185,3 +185,29 @@ def decide(s: Scores, cfg: GateConfig, groups: Mapping[str, pd.Series] | None = 
                       "gated": sum(r["gated"] for r in sub)},
     }
     return GateDecision(not reasons, reasons, checks, sub, n)
+
+
+def disagreements(reviews: pd.DataFrame, model_name: str, version: str) -> dict[str, Any]:
+    """How often clinicians disagreed with a model version's risk groups (reported, never gated).
+
+    Args:
+        reviews: the latest accept/override per (patient, version) of the ``risk_group`` target
+            (:func:`clinfusion.retrain.overrides.risk_group_reviews`).
+        model_name, version: the champion; reviews of other versions (or, when recorded, other
+            models) are left out.
+
+    Returns:
+        ``{"version", "reviewed", "overridden", "rate", "groups": [{"predicted", "reviewed",
+        "overridden", "rate", "corrected_to": {group: n}}]}``; rates are NaN without reviews.
+    """
+    mine = reviews[(reviews["model_version"].astype(str) == str(version))
+                   & reviews["model_name"].fillna("").isin(["", model_name])]
+    groups = []
+    for g, part in mine.groupby("predicted", sort=True):
+        over = part[part["decision"] == "override"]
+        groups.append({"predicted": str(g), "reviewed": len(part), "overridden": len(over),
+                       "rate": len(over) / len(part), "corrected_to": {str(k): int(v) for k, v in
+                                                                       over["corrected"].value_counts().items()}})
+    n, k = len(mine), int((mine["decision"] == "override").sum())
+    return {"version": str(version), "reviewed": n, "overridden": k, "rate": k / n if n else float("nan"),
+            "groups": groups}

@@ -54,15 +54,25 @@ def featurize_modalities(ws_root: str | Path, cfg: RetrainConfig) -> list[str]:
     return [m for m in sorted(set(cat.loc[cat["status"] == "ingested", "modality"])) if encoders(m)]
 
 
+def featurize_jobs(ws_root: str | Path, cfg: RetrainConfig) -> list[tuple[str, str]]:
+    """``(modality, encoder)`` to featurize: each modality with the encoder the training config names
+    (``encoders:``), else its registered default, so training finds the cache it reads."""
+    from clinfusion.modalities.registry import default_encoder
+
+    named = cfg.train_settings().encoders
+    return [(m, named.get(m) or default_encoder(m)) for m in featurize_modalities(ws_root, cfg)]
+
+
 def featurize_step(ws_root: str | Path, cfg: RetrainConfig) -> list[dict[str, Any]]:
-    """Encode only new or changed patients (the token cache is keyed by content hash).
+    """Encode only new or changed patients (the token cache is keyed by content hash), with every
+    encoder the training config uses (:func:`featurize_jobs`).
 
     Returns:
-        One row per modality: ``modality, encoder, encoded, cached, failed, seconds``.
+        One row per (modality, encoder): ``modality, encoder, encoded, cached, failed, seconds``.
     """
     from clinfusion.retrain.executors import executor
 
-    return executor(cfg).featurize(ws_root, featurize_modalities(ws_root, cfg), cfg.featurize_workers)
+    return executor(cfg).featurize(ws_root, featurize_jobs(ws_root, cfg), cfg.featurize_workers)
 
 
 def has_new_data(ingested: dict[str, int], featurized: list[dict[str, Any]]) -> bool:
@@ -112,12 +122,21 @@ def drift_step(ws_root: str | Path, cfg: RetrainConfig, name: str, champion: str
 
 
 def overrides_step(ws_root: str | Path, cfg: RetrainConfig) -> list[dict[str, Any]]:
-    """The clinicians' overrides used as labels (empty when ``overrides.enabled`` is false)."""
-    from clinfusion.retrain.overrides import label_overrides
+    """The clinicians' overrides used as labels (empty when ``overrides.enabled`` is false), as
+    recorded in the run: reviewer pseudonym and role, no user name (``overrides.for_run``).
+
+    Raises:
+        PrivacyError: no pseudonymisation key (needed for the reviewer pseudonyms).
+    """
+    from clinfusion.privacy import load_key
+    from clinfusion.retrain.overrides import for_run, label_overrides
 
     if not cfg.overrides.enabled:
         return []
-    return label_overrides(ws_root, cfg.overrides.target).to_dict(orient="records")
+    found = label_overrides(ws_root, cfg.overrides.target)
+    if found.empty:
+        return []
+    return for_run(found, load_key(Path(ws_root), demo=cfg.demo_key)).to_dict(orient="records")
 
 
 def train_step(ws_root: str | Path, cfg: RetrainConfig, overrides: list[dict[str, Any]],
@@ -139,9 +158,13 @@ def train_step(ws_root: str | Path, cfg: RetrainConfig, overrides: list[dict[str
                           progress=progress, label_overrides=labels or None,
                           executor=None if cfg.executor == "local" else executor(cfg))
     if overrides:
+        applied = res.get("label_overrides", {}).get("applied", len(overrides))
         annotate_run(ws_root, res["mlflow_run_id"], uri=cfg.tracking_uri,
-                     tags={"label_overrides.count": str(len(overrides)), "label_overrides.target": cfg.overrides.target,
-                           "label_overrides.reviews": ",".join(str(r["review_id"]) for r in overrides)},
+                     tags={"label_overrides.count": str(len(overrides)), "label_overrides.applied": str(applied),
+                           "label_overrides.target": cfg.overrides.target,
+                           "label_overrides.reviews": ",".join(str(r["review_id"]) for r in overrides),
+                           "label_overrides.reviewers": ",".join(sorted({r["reviewer"] for r in overrides})),
+                           "label_overrides.roles": ",".join(sorted({r["role"] for r in overrides}))},
                      texts={"label_overrides.csv": pd.DataFrame(overrides).to_csv(index=False)})
     return {"run_id": res["mlflow_run_id"], "version": res["model_uri"].rsplit("/", 1)[-1], "alias": res["model_alias"],
             "model_uri": res["model_uri"], "cindex_mean": res["models"]["fusion"]["cindex_mean"],
@@ -167,7 +190,8 @@ def gate_step(ws_root: str | Path, cfg: RetrainConfig, name: str, champion: str,
         The decision (``GateDecision.as_dict``) plus ``champion``, ``challenger``, ``run_id``,
         ``promoted`` and ``summary``.
     """
-    from clinfusion.retrain.gate import Scores, decide, subgroup_labels
+    from clinfusion.retrain.gate import Scores, decide, disagreements, subgroup_labels
+    from clinfusion.retrain.overrides import risk_group_reviews
     from clinfusion.tracking.registry import log_decision_run, promote, who
     from clinfusion.training.dataset import clinical_table
     from clinfusion.workspace import Workspace
@@ -182,9 +206,14 @@ def gate_step(ws_root: str | Path, cfg: RetrainConfig, name: str, champion: str,
                     challenger=b.set_index("patient_id").loc[both, "risk_z"].to_numpy(float))
     groups = {s.column: subgroup_labels(clin, s, both) for s in cfg.gate.subgroups}
     decision = decide(scores, cfg.gate, groups)
-    result = {**decision.as_dict(), "champion": champion, "challenger": challenger, "summary": decision.summary()}
+    result = {**decision.as_dict(), "champion": champion, "challenger": challenger, "summary": decision.summary(),
+              "disagreements": disagreements(risk_group_reviews(ws_root, cfg.overrides.disagreement_target), name,
+                                             champion)}
     metrics = {f"gate.{rule}.{k}": v for rule, d in decision.checks.items() for k, v in d.items()}
     metrics.update({f"gate.subgroup.{r['subgroup']}.delta": r["delta"] for r in decision.subgroups})
+    dis = result["disagreements"]
+    metrics.update({"disagreement.reviewed": dis["reviewed"], "disagreement.overridden": dis["overridden"]})
+    metrics.update({f"disagreement.{g['predicted']}.rate": g["rate"] for g in dis["groups"]})
     result["run_id"] = log_decision_run(
         ws_root, experiment=_experiment(ws), run_name="promotion-gate", uri=cfg.tracking_uri,
         tags={"clinfusion.kind": "gate", "model": name, "decision": "promote" if decision.promote else "keep",

@@ -91,9 +91,7 @@ def relocate_store(ws_root: str | Path) -> int:
                 return 0
             for old in sorted(_old_roots(con, root)):
                 n += _rewrite(con, old, root)
-    except sqlite3.OperationalError as err:
-        if "readonly" not in str(err) and "read-only" not in str(err):
-            raise
+    except sqlite3.OperationalError:  # read-only mount, or busy past the timeout: retried on the next open
         return 0
     st = db.stat()
     _checked.add((str(db), st.st_size, st.st_mtime_ns))

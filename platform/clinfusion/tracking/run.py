@@ -61,6 +61,16 @@ def _experiment(mlflow, name: str, ws_root: Path) -> str:
     return mlflow.create_experiment(name, artifact_location=location)
 
 
+def _private_artifacts(ws_root: Path, uri: str) -> None:
+    """Files MLflow copies keep their source's mode (the package code logged beside the model is 0644):
+    make the workspace store's artifacts private again (0600 files, 0700 folders)."""
+    from clinfusion.workspace.workspace import private_tree
+
+    folder = Path(ws_root).resolve() / "mlartifacts"
+    if uri == tracking_uri(ws_root) and folder.is_dir():
+        private_tree(folder)
+
+
 def _finite(metrics: dict[str, Any]) -> dict[str, float]:
     return {k: float(v) for k, v in metrics.items() if isinstance(v, int | float) and np.isfinite(v)}
 
@@ -134,6 +144,7 @@ def log_training(ws_root: Path, *, experiment: str, params: dict[str, str], fing
                                        pip_requirements=serving_requirements())  # pinned to this environment
         out["run_id"] = run.info.run_id
         out["model_uri"] = info.model_uri
+    _private_artifacts(ws_root, uri)
     if register_as:
         mv = mlflow.register_model(out["model_uri"], register_as)
         out["registered_version"] = str(mv.version)

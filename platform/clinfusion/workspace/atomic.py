@@ -45,6 +45,8 @@ def _prefix() -> str:
 def unwritable(err: OSError, path: str | Path) -> WorkspaceWriteError:
     """The readable error for a refused write of ``path`` (``err.filename`` when it names a file)."""
     where = err.filename or path
+    if Path(os.fsdecode(where)).name.startswith(TMP_PREFIX):  # name the file being written, not its temp name
+        where = path
     reason = os.strerror(err.errno) if err.errno else str(err)
     return WorkspaceWriteError(f"cannot write into the workspace ({reason}); is it read-only or full? "
                                "nothing was half-written: rerun once it is writable", file=where)

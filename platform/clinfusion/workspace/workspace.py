@@ -52,6 +52,20 @@ def private_umask() -> int:
     return old
 
 
+def private_tree(root: str | Path) -> int:
+    """Remove group and other permissions under ``root`` (for files copied with their source's mode,
+    e.g. the package code MLflow logs beside a model). Returns how many entries changed."""
+    n = 0
+    for path in [Path(root), *Path(root).rglob("*")]:
+        if path.is_symlink() or not path.exists():
+            continue
+        mode = path.stat().st_mode & 0o7777
+        if mode & PRIVATE_UMASK:
+            os.chmod(path, mode & ~PRIVATE_UMASK)
+            n += 1
+    return n
+
+
 @dataclass(frozen=True)
 class Workspace:
     """Paths and metadata of a workspace directory.
@@ -140,6 +154,7 @@ class Workspace:
             raise WorkspaceError("directory is not empty and is not a ClinFusion workspace", file=ws.root)
         with atomic.refused_writes(ws.root):
             ws.root.mkdir(parents=True, exist_ok=True)
+            os.chmod(ws.root, 0o700)  # also a folder made beforehand (mkdir WS, the demo key, the lock)
         atomic.write_json(
             ws.manifest_path,
             {

@@ -17,13 +17,15 @@ import re
 from typing import Any
 
 MAX_AGE = 90
-_KEY_VALUE = re.compile(r"^\s*<?\s*(age|sex|gender|dx)\s*>?\s*[:=]\s*(.*?)\s*$", re.IGNORECASE)
-_MITBIH = re.compile(r"^\s*(\d{1,3})\s+([MF])\b")
+# Possessive ``\s*+``: the lazy ``(.*?)\s*$`` and the adjacent ``\s*<?\s*`` of the earlier version
+# were quadratic on a comment line of spaces (the value is stripped in code instead).
+_KEY_VALUE = re.compile(r"^\s*+<?\s*+(age|sex|gender|dx)\s*+>?\s*+[:=](.*)$", re.IGNORECASE)
+_MITBIH = re.compile(r"^\s*+(\d{1,3})\s++([MF])\b")
 _SNOMED = re.compile(r"^\d{6,18}$")
 
 
 def _age(text: str) -> float | None:
-    m = re.match(r"^\s*(\d{1,3}(?:\.\d+)?)", text)
+    m = re.match(r"^\s*+(\d{1,3}(?:\.\d++)?)", text)
     if not m:
         return None
     value = float(m.group(1))
@@ -54,7 +56,7 @@ def scrub_comments(comments: list[str]) -> dict[str, Any]:
     for line in comments:
         m = _KEY_VALUE.match(line)
         if m:
-            key, value = m.group(1).lower(), m.group(2)
+            key, value = m.group(1).lower(), m.group(2).strip()
             if key == "age":
                 out["age"] = _age(value) if out["age"] is None else out["age"]
             elif key in ("sex", "gender"):

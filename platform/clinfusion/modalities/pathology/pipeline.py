@@ -54,6 +54,8 @@ class PathologyOptions(BaseModel):
         features: compute the default handcrafted tile features during ingest (the slide is
             open and the tiles are in memory; see docs/pathology.md).
         backend: force a backend (default: chosen by file content).
+        max_pixels: largest TIFF page allowed, in pixels (declared ImageWidth x ImageLength,
+            checked with the tile table before decoding; see :mod:`.limits`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -64,6 +66,7 @@ class PathologyOptions(BaseModel):
     stain_normalize: bool = False
     features: bool = True
     backend: str | None = None
+    max_pixels: int = Field(50_000_000_000, ge=1_000_000)
 
     @field_validator("backend")
     @classmethod

@@ -72,6 +72,11 @@ class PathologyReader(Reader):
         from clinfusion.modalities.pathology.backends import open_slide
 
         options: PathologyOptions = ctx.options  # type: ignore[assignment]
+        from clinfusion.modalities.pathology.limits import tiff_size_problem
+
+        problem = tiff_size_problem(item.primary.path, options.max_pixels)  # before any decoder trusts the size
+        if problem:
+            raise IngestError(problem, file=item.primary.rel, field="ImageWidth/ImageLength")
         volumes, rejected = self._split_members(item)
         with open_slide(item.primary.path, files=volumes, backend=options.backend) as slide:
             result = process_slide(slide, options)

@@ -67,11 +67,55 @@ def _expected_bytes(ds: Any) -> int | None:
     return n * int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel") or 1) * bits // 8
 
 
-def check_dataset(ds: Any) -> str:
+RLE_UID = "1.2.840.10008.1.2.5"
+RLE_MAX_RATIO = 64
+"""Largest RLE expansion: a replicate run stores up to 128 bytes in 2 (DICOM PS3.5 G.3.1)."""
+DEFAULT_MAX_DECODED_BYTES = 2 << 30
+"""Default budget of decoded pixel bytes per DICOM file (``max_decoded_bytes``): 2 GiB."""
+
+
+def _declared(ds: Any, field: str, default: int) -> int:
+    try:
+        value = int(ds.get(field) or default)
+    except (TypeError, ValueError):
+        return -1
+    return value
+
+
+def declared_size_problem(ds: Any, max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES) -> str:
+    """Why the declared image size cannot be trusted (``""`` when it can), checked before decoding.
+
+    The decoded size is Rows x Columns x NumberOfFrames x SamplesPerPixel x BitsAllocated / 8;
+    it must fit ``max_decoded_bytes`` and, for RLE data, the at most 64-fold expansion of the
+    bytes present (uncompressed data is checked exactly by :func:`check_dataset`).
+    """
+    dims = {f: _declared(ds, f, d) for f, d in (("Rows", 0), ("Columns", 0), ("NumberOfFrames", 1),
+                                                  ("SamplesPerPixel", 1), ("BitsAllocated", 16))}
+    bad = [f for f, v in dims.items() if v <= 0 or (f == "BitsAllocated" and v > 64)]
+    if bad:
+        return f"{bad[0]} {ds.get(bad[0])!r} is not a valid image dimension"
+    decoded = dims["Rows"] * dims["Columns"] * dims["NumberOfFrames"] * dims["SamplesPerPixel"] * dims["BitsAllocated"] // 8
+    fields = "Rows x Columns x NumberOfFrames x SamplesPerPixel x BitsAllocated"
+    if decoded > max_decoded_bytes:
+        return (f"declared image size {fields} = {decoded} bytes exceeds max_decoded_bytes {max_decoded_bytes} "
+                "(not decoded)")
+    ts = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
+    if ts == RLE_UID and "PixelData" in ds:
+        have = len(ds.PixelData or b"")
+        if decoded > RLE_MAX_RATIO * have:
+            return (f"declared image size {fields} = {decoded} bytes cannot come from {have} bytes of RLE data "
+                    f"(at most {RLE_MAX_RATIO}x; not decoded)")
+    return ""
+
+
+def check_dataset(ds: Any, max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES) -> str:
     """Why a dataset cannot give an image (``""`` when it can)."""
     if not any(k in ds for k in _PIXEL_KEYWORDS):
         sop = ds.get("SOPClassUID")
         return f"no pixel data (SOP class {getattr(sop, 'name', sop) or 'unknown'})"
+    problem = declared_size_problem(ds, max_decoded_bytes)
+    if problem:
+        return problem
     if "PixelData" in ds:
         expected = _expected_bytes(ds)
         have = len(ds.PixelData or b"")
@@ -80,12 +124,13 @@ def check_dataset(ds: Any) -> str:
     return ""
 
 
-def scan_files(files: list[DiscoveredFile], label: Any) -> Scan:
+def scan_files(files: list[DiscoveredFile], label: Any, max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES) -> Scan:
     """Sort files into DICOM images, NIfTI files and rejections.
 
     Args:
         files: one patient's radiology files.
         label: ``DiscoveredFile -> str`` giving the (masked) name used in reasons.
+        max_decoded_bytes: budget of decoded pixel bytes per file (see :func:`declared_size_problem`).
 
     Returns:
         The scan; rejected maps ``file.rel`` to a reason without any header content.
@@ -108,7 +153,7 @@ def scan_files(files: list[DiscoveredFile], label: Any) -> Scan:
         except (EOFError, OSError, ValueError, KeyError, TypeError) as err:
             out.rejected[f.rel] = f"truncated or corrupt DICOM ({type(err).__name__})"
             continue
-        reason = check_dataset(ds)
+        reason = check_dataset(ds, max_decoded_bytes)
         if reason:
             out.rejected[f.rel] = reason
             continue

@@ -97,7 +97,7 @@ class RadiologyReader(Reader):
         return self._read_dicom(item, ctx, opts, out_dir)
 
     def _read_dicom(self, item: Item, ctx: IngestContext, opts: RadiologyOptions, out_dir: Path) -> IngestResult:
-        scan = scan_files(list(item.files), ctx.mask)
+        scan = scan_files(list(item.files), ctx.mask, opts.max_decoded_bytes)
         rejected = dict(scan.rejected)
         if not scan.dicoms:
             reasons = sorted(set(rejected.values()))

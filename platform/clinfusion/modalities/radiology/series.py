@@ -39,6 +39,9 @@ class RadiologyOptions(BaseModel):
         write: ``all`` series (every one recorded and stored) or only the ``selected`` one.
         min_slices: fewest slices for a cross-sectional (CT/MR/PT/NM) volume.
         previews: write PNG previews of the middle slice (window presets) beside each volume.
+        max_decoded_bytes: budget of decoded pixel bytes per DICOM file (declared Rows x Columns
+            x NumberOfFrames x SamplesPerPixel x BitsAllocated / 8), checked before decoding;
+            a larger file is rejected with the reason (default 2 GiB).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -49,6 +52,7 @@ class RadiologyOptions(BaseModel):
     write: Literal["all", "selected"] = "all"
     min_slices: int = Field(2, ge=1)
     previews: bool = True
+    max_decoded_bytes: int = Field(2 << 30, ge=1 << 20)
 
     @field_validator("description_pattern")
     @classmethod

@@ -15,12 +15,13 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
            "october", "november", "december")
 _MONTH_RE = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 
+# ``\s++`` (possessive): a month name followed by a long run of spaces is scanned once.
 DATE_RE = re.compile(
     r"(?P<iso>\b(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})\b)"
     r"|(?P<num>\b(?P<na>\d{1,2})(?P<sep>[/.-])(?P<nb>\d{1,2})(?P=sep)(?P<ny>\d{4}|\d{2})\b)"
-    rf"|(?P<mdy>\b(?P<mm>{_MONTH_RE})\s+(?P<md>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<my>\d{{4}})\b)"
-    rf"|(?P<dmy>\b(?P<dd>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<dm>{_MONTH_RE})\,?\s+(?P<dy>\d{{4}})\b)"
-    rf"|(?P<my2>\b(?P<m2>{_MONTH_RE})\s+(?P<y2>(?:19|20)\d{{2}})\b)",
+    rf"|(?P<mdy>\b(?P<mm>{_MONTH_RE})\s++(?P<md>\d{{1,2}})(?:st|nd|rd|th)?,?\s++(?P<my>\d{{4}})\b)"
+    rf"|(?P<dmy>\b(?P<dd>\d{{1,2}})(?:st|nd|rd|th)?\s++(?P<dm>{_MONTH_RE})\,?\s++(?P<dy>\d{{4}})\b)"
+    rf"|(?P<my2>\b(?P<m2>{_MONTH_RE})\s++(?P<y2>(?:19|20)\d{{2}})\b)",
     re.IGNORECASE,
 )
 
@@ -122,3 +123,23 @@ def shift_dates(text: str, days: int, on_shift: Callable[[], None] | None = None
         return new if new is not None else "[DATE]"
 
     return DATE_RE.sub(repl, text)
+
+
+_TIME_RE = re.compile(r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
+
+
+def shift_date_value(value: object, days: int) -> str | None:
+    """Shift a structured date field (a CSV ``date`` cell) by ``days``.
+
+    Returns:
+        The shifted date in its own format (a trailing time of day kept), or ``None`` when the
+        whole value is not one valid date: the caller must not store such a value (it may be
+        a name or an identifier typed into the wrong column).
+    """
+    text = str(value).strip()
+    iso_t = re.match(r"\d{4}-\d{1,2}-\d{1,2}(?=T)", text)  # ISO 8601 date-time: no word boundary before T
+    end = iso_t.end() if iso_t else (m.end() if (m := DATE_RE.match(text)) else -1)
+    if end < 0 or not _TIME_RE.fullmatch(text, end):
+        return None
+    shifted = shift_dates(text[:end], days)
+    return None if "[DATE]" in shifted or shifted == text[:end] and days else shifted + text[end:]

@@ -20,52 +20,59 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from clinfusion.modalities.reports.charclass import WORD, normalize
 from clinfusion.modalities.reports.dates import shift_dates
 from clinfusion.modalities.reports.names import find_names, propagate_names, replace_spans
 
 PHI_TYPES: tuple[str, ...] = ("EMAIL", "URL", "MRN", "ID", "PHONE", "ADDRESS", "INSTITUTION", "NAME", "AGE>89", "DATE")
 
-_EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
-_URL_RE = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+# Linear-time patterns: every repetition that could meet a long run of the same characters is
+# possessive (``*+``, ``++``: never re-scanned on failure) or bounded (``{0,40}``), and patterns
+# that could start anywhere in such a run are anchored by a lookbehind to the start of the run.
+# tests/security/test_regex_linear.py runs each of them on 200 kB adversarial inputs.
+_EMAIL_RE = re.compile(r"(?<![\w.+\-])[\w.+\-]++@[\w\-]++(?:\.[\w\-]++)+")
+_URL_RE = re.compile(r"\b(?:https?://|www\.)\S++", re.IGNORECASE)
+# an identifier token: letters, digits and hyphens with a run of >= 3 digits in its first 44 chars
+_ID_TOKEN = r"(?:[A-Z\-]|\d(?!\d\d)){0,40}\d{3}[A-Z0-9\-]*+"
 _MRN_RE = re.compile(
-    r"\bMRN[\s#:\-]*[A-Z0-9\-]*\d{3,}[A-Z0-9\-]*"
-    r"|\b(?:medical\s+record(?:\s+(?:number|no\.?|#))?|record\s+(?:number|no\.?)|hospital\s+(?:number|no\.?)|"
-    r"patient\s+(?:id|number|no\.?))[\s#:\-]*[A-Z0-9\-]*\d{3,}[A-Z0-9\-]*",
+    rf"\bMRN[\s#:\-]*+{_ID_TOKEN}"
+    r"|\b(?:medical\s++record(?:\s++(?:number|no\.?|#))?|record\s++(?:number|no\.?)|hospital\s++(?:number|no\.?)|"
+    rf"patient\s++(?:id|number|no\.?))[\s#:\-]*+{_ID_TOKEN}",
     re.IGNORECASE,
 )
 _ID_RE = re.compile(
-    r"\b(?:accession|acc|ssn|social\s+security|account|acct|encounter|visit|case|specimen\s+id|lab\s+id|"
-    r"health\s+(?:card|plan)|insurance|policy|member|license|licence|device\s+serial)(?:\s+(?:number|no\.?|id|#))?"
-    r"[\s#:\-]*[A-Z]{0,4}[\-]?\d[\dA-Z\-]{3,}"
-    r"|\bACC\d{5,}\b|\b\d{3}-\d{2}-\d{4}\b",
+    r"\b(?:accession|acc|ssn|social\s++security|account|acct|encounter|visit|case|specimen\s++id|lab\s++id|"
+    r"health\s++(?:card|plan)|insurance|policy|member|license|licence|device\s++serial)(?:\s++(?:number|no\.?|id|#))?"
+    r"[\s#:\-]*+[A-Z]{0,4}[\-]?\d[\dA-Z\-]{3,}+"
+    r"|\bACC\d{5,}+\b|\b\d{3}-\d{2}-\d{4}\b",
     re.IGNORECASE,
 )
 _PHONE_RE = re.compile(
     r"(?:\+?1[\s.\-]?)?\(\d{3}\)[\s.\-]?\d{3}[\s.\-]\d{4}\b"
     r"|\b(?:\+?1[\s.\-])?\d{3}[.\-\s]\d{3}[.\-]\d{4}\b"
-    r"|\b(?:phone|tel|telephone|fax|pager|mobile|cell|bleep|ext)\.?[\s#:\-]*\+?[\d()][\d()\s.\-]{5,}\d",
+    r"|\b(?:phone|tel|telephone|fax|pager|mobile|cell|bleep|ext)\.?[\s#:\-]*+\+?[\d()][\d()\s.\-]{5,80}\d",
     re.IGNORECASE,
 )
 _STREET = (r"(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Court|Ct|Way|Row|Crescent|Boulevard|Blvd|"
            r"Place|Pl|Terrace|Hollow|Close|Square|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Trail|Walk|Gardens)")
 _ADDRESS_RE = re.compile(
-    rf"\b\d{{1,5}}[ \t]+(?:[A-Z][A-Za-z'\-]+[ \t]+){{1,4}}{_STREET}\b\.?"
-    r"(?:[ \t]*,?[ \t]*(?:Apt|Suite|Unit)\.?[ \t]*\w+)?"
-    r"(?:[ \t]*,[ \t]*[A-Z][A-Za-z'\-]+(?:[ \t]+[A-Z][A-Za-z'\-]+){0,2})?"
-    r"(?:[ \t]*,?[ \t]*[A-Z]{2}[ \t]+\d{5}(?:-\d{4})?)?"
-    r"|(?i:\b(?:address|addr|residence|lives at)\b\.?[ \t]*:[ \t]*[^\n]+)"
-    r"|(?i:\bP\.?O\.?\s+Box\s+\d+)",
+    rf"\b\d{{1,5}}[ \t]++(?:{WORD}[ \t]++){{1,4}}{_STREET}\b\.?"
+    r"(?:[ \t]*+,?[ \t]*+(?:Apt|Suite|Unit)\.?[ \t]*+\w{1,10}+)?"
+    rf"(?:[ \t]*+,[ \t]*+{WORD}(?:[ \t]++{WORD}){{0,2}})?"
+    r"(?:[ \t]*+,?[ \t]*+[A-Z]{2}[ \t]++\d{5}(?:-\d{4})?)?"
+    r"|(?i:\b(?:address|addr|residence|lives at)\b\.?[ \t]*+:[ \t]*+[^\n]++)"
+    r"|(?i:\bP\.?O\.?\s++Box\s++\d++)",
 )
 _INSTITUTION_RE = re.compile(
-    r"\b(?:(?i:St)\.?[ \t]+)?(?:[A-Z][A-Za-z'\-]+[ \t]+){1,4}"
-    r"(?i:Hospital|Medical[ \t]+Cent(?:er|re)|Infirmary|Institute|Clinic|Health[ \t]+System|Healthcare|"
-    r"Cancer[ \t]+Cent(?:er|re)|Imaging[ \t]+Cent(?:er|re)|Laboratories|Laboratory)\b"
-    r"|(?i:\b(?:institution|hospital|facility)[ \t]*:[ \t]*[^\n]+)"
+    rf"\b(?:(?i:St)\.?[ \t]++)?(?:{WORD}[ \t]++){{1,4}}"
+    r"(?i:Hospital|Medical[ \t]++Cent(?:er|re)|Infirmary|Institute|Clinic|Health[ \t]++System|Healthcare|"
+    r"Cancer[ \t]++Cent(?:er|re)|Imaging[ \t]++Cent(?:er|re)|Laboratories|Laboratory)\b"
+    r"|(?i:\b(?:institution|hospital|facility)[ \t]*+:[ \t]*+[^\n]++)"
 )
 _AGE_RE = re.compile(
-    r"\b(?:9\d|1[0-4]\d)[ \t]*-?[ \t]*(?:years?|yrs?)[ \t]*-?[ \t]*old\b"
-    r"|\b(?:9\d|1[0-4]\d)[ \t]*(?:y/?o|y\.o\.|yo|yrs?)(?![A-Za-z])"
-    r"|\b(?:age[ds]?|aged)[ \t]*:?[ \t]*(?:9\d|1[0-4]\d)\b",
+    r"\b(?:9\d|1[0-4]\d)[ \t]*+-?[ \t]*+(?:years?|yrs?)[ \t]*+-?[ \t]*+old\b"
+    r"|\b(?:9\d|1[0-4]\d)[ \t]*+(?:y/?o|y\.o\.|yo|yrs?)(?![A-Za-z])"
+    r"|\b(?:age[ds]?|aged)[ \t]*+:?[ \t]*+(?:9\d|1[0-4]\d)\b",
     re.IGNORECASE,
 )
 _PIPELINE: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -135,7 +142,7 @@ def scrub_text(text: str, date_shift_days: int, known_names: Iterable[str] = ())
     """
     counts: Counter[str] = Counter()
     protected = protected_words()
-    text, kept = _protect_terms(text)
+    text, kept = _protect_terms(normalize(text))
     for kind, pattern in _PIPELINE:
         text, n = pattern.subn(f"[{kind}]", text)
         counts[kind] += n

@@ -19,23 +19,32 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from clinfusion.modalities.reports.charclass import LETTER, NAME_CHAR, NOT_AFTER_NAME_CHAR, UPPER, WORD
+
 NAME_TAG = "[NAME]"
 _TITLE = r"(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Doctor|Professor)\.?"
-_WORD = r"[A-Z][A-Za-z'\-]+"
-_TITLED_RE = re.compile(rf"\b{_TITLE}[ \t]+(?P<name>{_WORD}(?:[ \t]+[A-Z]\.)?(?:[ \t]+{_WORD})?)")
+_WORD = WORD
+_INITIAL = rf"{UPPER}\."
+# Every repetition below is bounded (name words, ``{1,80}``) or possessive (``[ \t]++``), and
+# the credential pattern may only start where a word starts: without that, a run of n letters
+# made every position try a word of up to n letters (O(n^2); 25k letters took 62 s).
+_TITLED_RE = re.compile(rf"\b{_TITLE}[ \t]++(?P<name>{_WORD}(?:[ \t]++{_INITIAL})?(?:[ \t]++{_WORD})?)")
 _LABELS = (
-    r"patient(?:'s)?(?:\s+name)?", r"pt\.?(?:\s+name)?", r"name", r"full name", r"patient full name",
-    r"(?:referring|ordering|attending|requesting|consulting|primary)(?:\s+(?:physician|doctor|clinician|provider))?",
+    r"patient(?:'s)?(?:\s++name)?", r"pt\.?(?:\s++name)?", r"name", r"full name", r"patient full name",
+    r"(?:referring|ordering|attending|requesting|consulting|primary)(?:\s++(?:physician|doctor|clinician|provider))?",
     r"physician", r"doctor", r"clinician", r"provider", r"surgeon", r"pathologist", r"radiologist",
     r"resident", r"fellow", r"technologist", r"transcriptionist", r"cc", r"copy to", r"next of kin",
-    r"(?:electronically\s+)?(?:signed|verified|reviewed|dictated|transcribed|read|reported|approved|interpreted)(?:\s+(?:out|by))*",
+    r"(?:electronically\s++)?(?:signed|verified|reviewed|dictated|transcribed|read|reported|approved|interpreted)"
+    r"(?:\s++(?:out|by)){0,3}",
     r"signature", r"guardian", r"mother", r"father", r"spouse", r"contact",
 )
-_LABEL_RE = re.compile(rf"(?im)\b(?:{'|'.join(_LABELS)})[ \t]*[:#\-][ \t]*(?P<rest>[^\n]{{1,80}})")
+_LABEL_RE = re.compile(rf"(?im)\b(?:{'|'.join(_LABELS)})[ \t]*+[:#\-][ \t]*+(?P<rest>[^\n]{{1,80}})")
 _CREDENTIAL_RE = re.compile(
-    rf"(?P<name>{_WORD}(?:[ \t]+[A-Z]\.)?[ \t]+{_WORD}),?[ \t]+(?:MD|M\.D\.|DO|D\.O\.|PhD|MBBS|FRCR|FRCPath|FRCP|RN|NP|PA-C)\b"
+    rf"{NOT_AFTER_NAME_CHAR}(?P<name>{_WORD}(?:[ \t]++{_INITIAL})?[ \t]++{_WORD}),?[ \t]++"
+    r"(?:MD|M\.D\.|DO|D\.O\.|PhD|MBBS|FRCR|FRCPath|FRCP|RN|NP|PA-C)\b"
 )
-_TOKEN_RE = re.compile(r"[A-Za-z][A-Za-z'\-]*\.?|[,^]")
+_TOKEN_RE = re.compile(rf"{LETTER}{NAME_CHAR}*+\.?|[,^]")
+_COLLAPSE_RE = re.compile(r"\[NAME\](?:[ \t]*+[,^]?[ \t]*+\[NAME\])+")
 
 STOP_WORDS = frozenset(["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "he", "her", "his", "in", "is", "it", "its", "no", "not", "of", "on", "or", "she", "the", "their", "there", "this", "to", "was", "were", "with", "without", "patient", "pt", "name", "male", "female", "man", "woman", "year", "years", "old", "yo", "age", "aged", "history", "report", "reports", "findings", "impression", "indication", "comparison", "technique", "none", "unknown", "normal", "mrn", "dob", "sex", "date", "phone", "tel", "address", "md", "do", "phd", "signed", "electronically", "by", "dictated", "reviewed", "verified", "transcribed", "read", "radiology", "pathology", "department", "hospital", "clinic", "center", "centre", "medical", "institute", "referring", "physician", "doctor", "pathologist", "radiologist", "exam", "study", "chest", "ct", "mri", "xray", "x-ray", "left", "right", "final", "diagnosis", "specimen", "attending", "ordering"])
 """Words never learnt as names (compared in lower case)."""
@@ -112,9 +121,12 @@ def replace_spans(text: str, spans: Iterable[tuple[int, int]], tag: str) -> tupl
             merged[-1][1] = max(merged[-1][1], e)
         else:
             merged.append([s, e])
-    for s, e in reversed(merged):
-        text = text[:s] + tag + text[e:]
-    return text, len(merged)
+    parts, pos = [], 0
+    for s, e in merged:  # one join, not a new copy of the text per span (that was O(n * spans))
+        parts += [text[pos:s], tag]
+        pos = e
+    parts.append(text[pos:])
+    return "".join(parts), len(merged)
 
 
 def propagate_names(text: str, words: Iterable[str]) -> tuple[str, int]:
@@ -125,7 +137,7 @@ def propagate_names(text: str, words: Iterable[str]) -> tuple[str, int]:
     words = sorted({w for w in words if len(w) >= 2}, key=len, reverse=True)
     if not words:
         return text, 0
-    pattern = re.compile(r"(?<![A-Za-z])(?:" + "|".join(re.escape(w) for w in words) + r")(?![A-Za-z])", re.IGNORECASE)
+    pattern = re.compile(rf"(?<!{LETTER})(?:" + "|".join(re.escape(w) for w in words) + rf")(?!{LETTER})", re.IGNORECASE)
     text, n = pattern.subn(NAME_TAG, text)
-    text = re.sub(r"\[NAME\](?:[ \t]*[,^]?[ \t]*\[NAME\])+", NAME_TAG, text)
+    text = _COLLAPSE_RE.sub(NAME_TAG, text)
     return text, n

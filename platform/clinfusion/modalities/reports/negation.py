@@ -14,6 +14,8 @@ uncertain (the pseudo trigger ``not excluded`` keeps it from reading as a negati
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
+from functools import lru_cache
 from typing import Literal
 
 Assertion = Literal["present", "absent", "uncertain"]
@@ -53,7 +55,7 @@ TERMINATION = ("but", "however", "although", "though", "except", "aside from", "
 
 def _phrase_re(phrases: tuple[str, ...]) -> re.Pattern[str]:
     alts = sorted(set(phrases), key=len, reverse=True)
-    body = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in alts)
+    body = "|".join(re.escape(p).replace(r"\ ", r"\s++") for p in alts)
     return re.compile(rf"(?<![A-Za-z'])(?:{body})(?![A-Za-z'])", re.IGNORECASE)
 
 
@@ -78,19 +80,40 @@ def _blocked(sentence: str, a: int, b: int) -> bool:
     return bool(_TERM_RE.search(gap)) or bool(re.search(r"[.!]\s", gap))
 
 
-def _in_scope(sentence: str, span: tuple[int, int], trig: re.Match[str], direction: str) -> bool:
+SCOPE_CHARS = SCOPE_WORDS * 30
+"""Largest distance in characters between a trigger and the mention it scopes: a bound on
+top of :data:`SCOPE_WORDS` so that each mention looks at the triggers of a window around it,
+not of the whole sentence (a 200 kB sentence of mentions and triggers was cubic)."""
+
+
+def _in_scope(sentence: str, span: tuple[int, int], trig: tuple[int, int], direction: str) -> bool:
     start, end = span
+    t_start, t_end = trig
     if direction == "pre":
-        if trig.end() > start:
+        if t_end > start:
             return False
-        return _words_between(sentence, trig.end(), start) <= SCOPE_WORDS and not _blocked(sentence, trig.end(), start)
-    if trig.start() < end:
+        return _words_between(sentence, t_end, start) <= SCOPE_WORDS and not _blocked(sentence, t_end, start)
+    if t_start < end:
         return False
-    return _words_between(sentence, end, trig.start()) <= SCOPE_WORDS // 2 and not _blocked(sentence, end, trig.start())
+    return _words_between(sentence, end, t_start) <= SCOPE_WORDS // 2 and not _blocked(sentence, end, t_start)
 
 
-def _pseudo_spans(sentence: str) -> list[tuple[int, int]]:
-    return [m.span() for m in _PSEUDO_RE.finditer(sentence)]
+@lru_cache(maxsize=8)
+def _sentence_triggers(sentence: str) -> tuple[list[int], list[tuple[int, int, str, str, bool]]]:
+    """Every trigger of a sentence, by start: ``(starts, [(start, end, kind, direction, in_pseudo)])``.
+
+    Computed once per sentence (cached: :func:`assert_mention` is called once per mention).
+    """
+    pseudo = sorted(m.span() for m in _PSEUDO_RE.finditer(sentence))
+    pseudo_starts = [ps for ps, _ in pseudo]
+    trigs = []
+    for kind, direction, pattern in _TRIGGERS:
+        for m in pattern.finditer(sentence):
+            i = bisect_right(pseudo_starts, m.start()) - 1
+            inside = i >= 0 and m.start() < pseudo[i][1]
+            trigs.append((m.start(), m.end(), kind, direction, inside))
+    trigs.sort()
+    return [t[0] for t in trigs], trigs
 
 
 def assert_mention(sentence: str, span: tuple[int, int]) -> Assertion:
@@ -104,17 +127,17 @@ def assert_mention(sentence: str, span: tuple[int, int]) -> Assertion:
         ``"absent"`` when a negation trigger scopes it, else ``"uncertain"`` when an
         uncertainty trigger does, else ``"present"``.
     """
-    pseudo = _pseudo_spans(sentence)
+    starts, trigs = _sentence_triggers(sentence)
     found: dict[str, bool] = {"absent": False, "uncertain": False}
-    for kind, direction, pattern in _TRIGGERS:
-        for trig in pattern.finditer(sentence):
-            inside_pseudo = any(ps <= trig.start() < pe for ps, pe in pseudo)
-            if kind == "absent" and inside_pseudo:
-                continue
-            if trig.start() < span[1] and trig.end() > span[0]:
-                continue  # the trigger is part of the mention itself
-            if _in_scope(sentence, span, trig, direction):
-                found[kind] = True
+    lo = bisect_left(starts, span[0] - SCOPE_CHARS)
+    hi = bisect_right(starts, span[1] + SCOPE_CHARS)
+    for t_start, t_end, kind, direction, inside_pseudo in trigs[lo:hi]:
+        if kind == "absent" and inside_pseudo:
+            continue
+        if t_start < span[1] and t_end > span[0]:
+            continue  # the trigger is part of the mention itself
+        if _in_scope(sentence, span, (t_start, t_end), direction):
+            found[kind] = True
     if found["absent"]:
         return "absent"
     return "uncertain" if found["uncertain"] else "present"

@@ -5,7 +5,11 @@ report is removed from all of them. A CSV (columns ``<id_column>``, ``date``, ``
 ``text``) is a cohort-level item: its rows are grouped by patient, scrubbed per patient, written
 as ``reports/<pseudonym>.jsonl`` and the raw ids returned in ``IngestResult.patients``. Rows of
 patients not in the clinical table and unreadable files are rejected with a reason, never
-dropped silently. Metadata holds counts only (reports, kinds, sections, sentences, PHI
+dropped silently. The CSV ``date`` column is date-shifted when the whole cell is a date (any
+format of :mod:`.dates`, optionally with a time of day); a row whose date cell holds anything
+else (a name, an MRN) is rejected with the reason "date is not a date", and the value is never
+stored. Reports longer than ``max_report_chars`` or with a line longer than ``max_line_chars``
+are rejected before de-identification. Metadata holds counts only (reports, kinds, sections, sentences, PHI
 replacements by type), never text.
 """
 
@@ -16,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from clinfusion.cohort.discovery import DiscoveredFile
 from clinfusion.errors import IngestError
 from clinfusion.modalities.base import IngestContext, IngestResult, Item, Reader
-from clinfusion.modalities.reports.dates import shift_dates
+from clinfusion.modalities.reports.dates import shift_date_value
 from clinfusion.modalities.reports.deid import scrub_reports
 from clinfusion.modalities.reports.record import build_record, kind_from_name, write_records
 
@@ -34,6 +38,9 @@ class ReportsOptions(BaseModel):
         date_column, kind_column, text_column: columns of a reports CSV (the id column is the
             cohort's ``id_column``).
         encoding: text encoding tried first (``cp1252`` is the fallback).
+        max_line_chars: a report with a longer line is rejected ("line N longer than L
+            characters"); bounds the work of de-identification on hostile input.
+        max_report_chars: a longer report (file or CSV text cell) is rejected.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -43,6 +50,8 @@ class ReportsOptions(BaseModel):
     kind_column: str = "kind"
     text_column: str = "text"
     encoding: str = "utf-8"
+    max_line_chars: int = Field(100_000, ge=80)
+    max_report_chars: int = Field(5_000_000, ge=1000)
 
 
 def _decode(data: bytes, encoding: str) -> str:
@@ -82,8 +91,9 @@ class ReportsReader(Reader):
                 rejected[f.rel] = f"not a report text file: expected one of {list(opts.text_extensions)}"
                 continue
             text = _decode(f.path.read_bytes(), opts.encoding)
-            if not text.strip():
-                rejected[f.rel] = "empty report"
+            problem = "empty report" if not text.strip() else size_problem(text, opts)
+            if problem:
+                rejected[f.rel] = problem
                 continue
             texts.append((f, text))
         if not texts:
@@ -114,6 +124,11 @@ class ReportsReader(Reader):
                 rejected[f"{rel}#row{int(n) + 2}"] = f"{id_col} is not in the clinical table"
             elif not isinstance(text, str) or not text.strip():
                 rejected[f"{rel}#row{int(n) + 2}"] = f"empty {opts.text_column}"
+            elif size_problem(text, opts):
+                rejected[f"{rel}#row{int(n) + 2}"] = f"{opts.text_column}: {size_problem(text, opts)}"
+            elif _has(row, opts.date_column) and shift_date_value(row[opts.date_column], 0) is None:
+                rejected[f"{rel}#row{int(n) + 2}"] = (f"{opts.date_column} is not a date (expected e.g. 2024-03-07 or "
+                                                      "03/07/2024; the value is not stored)")
             else:
                 by_patient.setdefault(pid, []).append((int(n), row))
         if not by_patient:
@@ -126,7 +141,7 @@ class ReportsReader(Reader):
             scrubbed = scrub_reports([r[opts.text_column] for _, r in rows], shift)
             records = []
             for i, ((_, row), s) in enumerate(zip(rows, scrubbed, strict=True)):
-                date = shift_dates(str(row[opts.date_column]), shift) if _has(row, opts.date_column) else ""
+                date = (shift_date_value(row[opts.date_column], shift) or "") if _has(row, opts.date_column) else ""
                 kind = kind_from_name(str(row[opts.kind_column])) if _has(row, opts.kind_column) else "report"
                 records.append(build_record(i, kind, date, f"{Path(rel).name}#{i}", s.text))
                 counts += s.counts
@@ -134,6 +149,16 @@ class ReportsReader(Reader):
             all_records += records
         meta = {**_metadata(all_records, counts), "n_patients": len(by_patient)}
         return IngestResult(artifacts=artifacts, metadata=meta, rejected=rejected, patients=sorted(by_patient))
+
+
+def size_problem(text: str, opts: ReportsOptions) -> str:
+    """Why a report is too large to scrub (``""`` when it is not): total length, then line length."""
+    if len(text) > opts.max_report_chars:
+        return f"report of {len(text)} characters longer than max_report_chars {opts.max_report_chars}"
+    for n, line in enumerate(text.splitlines(), 1):
+        if len(line) > opts.max_line_chars:
+            return f"line {n} longer than {opts.max_line_chars} characters (max_line_chars)"
+    return ""
 
 
 def _has(row: pd.Series, column: str) -> bool:

@@ -34,8 +34,8 @@ SECTION_ALIASES: dict[str, tuple[str, ...]] = {
 
 _ALIAS_TO_CANON = {alias: canon for canon, aliases in SECTION_ALIASES.items() for alias in aliases}
 # longest aliases first so "final diagnosis" wins over "diagnosis"
-_ALTERNATION = "|".join(re.escape(a).replace(r"\ ", r"\s+") for a in sorted(_ALIAS_TO_CANON, key=len, reverse=True))
-_HEADER_RE = re.compile(rf"(?:^|(?<=\n)|(?<=[.;]\s)|(?<=[.;]))[ \t]*(?P<head>{_ALTERNATION})[ \t]*:", re.IGNORECASE)
+_ALTERNATION = "|".join(re.escape(a).replace(r"\ ", r"\s++") for a in sorted(_ALIAS_TO_CANON, key=len, reverse=True))
+_HEADER_RE = re.compile(rf"(?:^|(?<=\n)|(?<=[.;]\s)|(?<=[.;]))[ \t]*+(?P<head>{_ALTERNATION})[ \t]*+:", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -16,17 +16,25 @@ ABBREVIATIONS = frozenset({
 })
 """Tokens (lower case, without the final dot) after which a dot does not end a sentence."""
 
-_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=\S)|\n\s*\n|\n(?=\s*(?:\d{1,2}[.)]|[-*\u2022])\s)")
-_ENUM = re.compile(r"(?<=\S)\s+(?=\d{1,2}[.)]\s+[A-Za-z])")
+# Possessive ``\s++`` / ``\s*+`` (the next token never starts with a space, so nothing is lost):
+# a long run of whitespace is scanned once, not once per position.
+_BOUNDARY = re.compile(r"(?<=[.!?])\s++(?=\S)|\n\s*\n|\n(?=\s*+(?:\d{1,2}[.)]|[-*\u2022])\s)")
+_ENUM = re.compile(r"(?<=\S)\s++(?=\d{1,2}[.)]\s++[A-Za-z])")
+_TAIL = 48  # characters before a boundary that can hold an abbreviation (all are far shorter)
 
 
-def _ends_with_abbreviation(chunk: str) -> bool:
-    if re.fullmatch(r"\s*\d{1,2}[.)]\s*", chunk):
+def _ends_with_abbreviation(text: str, start: int, end: int) -> bool:
+    """Whether the chunk ``text[start:end]`` ends with an abbreviation (its dot is not a sentence end).
+
+    Looks at the last :data:`_TAIL` characters only, so a long run of abbreviations
+    (``e.g. e.g. ...``) costs O(n), not a re-scan of the growing chunk at every dot.
+    """
+    if end - start <= 16 and re.fullmatch(r"\s*\d{1,2}[.)]\s*", text[start:end]):
         return True  # an enumeration number ("1.") belongs to the sentence that follows
-    m = re.search(r"(\S+)\.$", chunk.rstrip())
-    if m is None:
+    tail = text[max(start, end - _TAIL):end].rstrip()
+    if not tail.endswith(".") or len(tail) < 2 or tail[-2].isspace():
         return False
-    word = m.group(1).lower().lstrip("([")
+    word = tail[:-1].split()[-1].lower().lstrip("([")
     return word in ABBREVIATIONS or bool(re.fullmatch(r"[a-z]", word))
 
 
@@ -43,10 +51,9 @@ def split_sentences(text: str) -> list[str]:
     pos = 0
     for m in list(_BOUNDARY.finditer(text)) + [None]:
         end = len(text) if m is None else m.start()
-        chunk = text[pos:end]
-        if m is not None and _ends_with_abbreviation(chunk) and "\n" not in m.group(0):
+        if m is not None and _ends_with_abbreviation(text, pos, end) and "\n" not in m.group(0):
             continue
-        pieces.append(chunk)
+        pieces.append(text[pos:end])
         pos = len(text) if m is None else m.end()
     out: list[str] = []
     for piece in pieces:

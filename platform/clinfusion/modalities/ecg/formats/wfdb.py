@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from clinfusion.errors import IngestError
+from clinfusion.modalities.ecg.formats.wfdb_header import validate_header
 from clinfusion.modalities.ecg.record import RawEcg, mv_per_unit
 
 
@@ -19,11 +20,13 @@ def read(path: Path, options: object = None, rel: str = "") -> RawEcg:
     """Read a WFDB record from its header path.
 
     Raises:
-        IngestError: unreadable header or signal file (the message names which).
+        IngestError: unreadable header or signal file, or a header field the reader needs that
+            is missing or malformed (see :mod:`.wfdb_header`; the message names the field).
     """
     import wfdb
 
     rel = rel or path.name
+    validate_header(path, rel)  # before wfdb, which substitutes defaults for fields it cannot parse
     try:
         rec = wfdb.rdrecord(str(path.with_suffix("")), physical=True)
     except FileNotFoundError as err:
