@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from clinfusion.featurize.tokens import TokenSet
-from clinfusion.review.predictions import Predictions
+from clinfusion.review.predictions import Predictions, ServedModel
 from clinfusion.review.similarity import pooled_token_features
 
 
@@ -26,12 +26,14 @@ def test_pooled_features_standardise_mean_tokens_and_flag_missing_modalities():
 
 
 def test_similar_falls_back_to_given_features_without_embeddings():
-    table = pd.DataFrame({"risk": [0.1, 0.2, 0.3, 0.4]}, index=pd.Index(list("abcd"), name="patient_id"))
+    table = pd.DataFrame({"risk": [0.1, 0.2, 0.3, 0.4], "percentile": [25.0, 50.0, 75.0, 100.0]},
+                         index=pd.Index(list("abcd"), name="patient_id"))
+    model = ServedModel("m", "1", "champion", "run", "2026-01-01", "")
     feats = pd.DataFrame({"patient_id": list("abcd"), "x": [1.0, 0.9, -1.0, 0.0], "y": [0.0, 0.1, 0.0, 1.0]})
-    preds = Predictions(table, "run", "m v1")
+    preds = Predictions(table, model)
     assert preds.similar("a").empty  # no embeddings, no fallback given
     sim = preds.similar("a", k=2, features=feats)
     assert sim["patient_id"].tolist() == ["b", "d"] and sim["similarity"].is_monotonic_decreasing
     emb = pd.DataFrame({"patient_id": list("abcd"), "emb_0": [1.0, -1.0, 1.0, 0.0], "emb_1": [0.0, 0.0, 0.1, 1.0]})
-    with_emb = Predictions(table, "run", "m v1", embeddings=emb)
+    with_emb = Predictions(table, model, embeddings=emb)
     assert with_emb.similar("a", k=1, features=feats)["patient_id"].tolist() == ["c"]  # embeddings win when present

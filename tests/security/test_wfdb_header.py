@@ -19,7 +19,6 @@ from clinfusion.testing import write_tiny_cohort
 from clinfusion.testing.ecg import LEADS_12, synthetic_ecg, write_wfdb
 
 
-
 def _edit_signal0(header: str, pattern: str, repl: str) -> str:
     lines = header.splitlines()
     lines[1] = re.sub(pattern, repl, lines[1], count=1)
@@ -38,6 +37,7 @@ BAD = {  # header edit -> the field the quarantine reason must name
     "baseline": (lambda h: _edit_signal0(h, r"\(-?\d+\)", "(zero)"), "[baseline[0]]"),
     "units": (lambda h: _edit_signal0(h, r"/mV", "/"), "[units[0]]"),
     "too_long": (lambda h: _edit_record(h, ["x", "12", "500", "50000"]), "[n_samples]"),
+    "long_comment": (lambda h: h + "# Name: " + "A" * 20_000 + "\n", "[header]: line 14 longer than 10000"),
 }
 
 

@@ -9,6 +9,7 @@ import images
 import streamlit as st
 import ui
 from clinfusion.review import audit, reviews
+from clinfusion.workspace.csvsafe import csv_safe
 
 session = ui.require("audit")
 root = ui.workspace().root
@@ -20,7 +21,7 @@ st.dataframe(table, hide_index=True, width="stretch")
 # The export is prepared on a click (audited), then offered as an inline link: no /media URL.
 if st.button("Export reviews (CSV)"):
     audit.record(root, session.username, session.role, "export_reviews", rows=len(table))
-    images.download_link(reviews.csv_safe(table).to_csv(index=False), "reviews.csv", "text/csv",
+    images.download_link(csv_safe(table).to_csv(index=False), "reviews.csv", "text/csv",
                          f"download reviews.csv ({len(table)} rows)")
 st.subheader("audit log (newest first)")
 st.caption("failed logins keep only a keyed hash of the typed user name (name_hash), never the text itself")

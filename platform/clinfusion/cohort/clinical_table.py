@@ -81,6 +81,34 @@ def _check_outcomes(df: pd.DataFrame, spec: CohortSpec, rel: str) -> list[Proble
     return problems
 
 
+def _header_columns(path: Path, limit: int) -> int:
+    """Columns in the first line, counting separators in 1 MiB chunks; stops past ``limit``."""
+    count = 1
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            head, newline, _ = chunk.partition(b"\n")
+            count += head.count(b",")
+            if newline or count > limit:
+                break
+    return count
+
+
+def check_table_bounds(path: Path, rel: str, max_bytes: int, max_columns: int) -> None:
+    """Refuse a table larger than ``max_bytes`` or wider than ``max_columns`` before parsing it.
+
+    Raises:
+        CohortSpecError: naming the file, the limit and the cohort.yaml key that sets it.
+    """
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise CohortSpecError(f"file is {size} bytes, more than limits.clinical_max_bytes = {max_bytes}", file=rel)
+    cols = _header_columns(path, max_columns)
+    if cols > max_columns:
+        raise CohortSpecError(
+            f"header has more than {max_columns} columns (limits.clinical_max_columns); expected one column per covariate",
+            file=rel, field="header")
+
+
 def read_clinical_table(spec: CohortSpec, *, strict: bool = False) -> ClinicalTable:
     """Read clinical.csv as declared by ``spec`` and check it.
 
@@ -92,13 +120,16 @@ def read_clinical_table(spec: CohortSpec, *, strict: bool = False) -> ClinicalTa
         The table with ids as strings and the problems found.
 
     Raises:
-        CohortSpecError: the file is missing or unreadable, or ``strict`` and problems were found.
+        CohortSpecError: the file is missing, unreadable, larger or wider than ``spec.limits``, or ``strict`` and problems were found.
     """
     assert spec.root is not None, "CohortSpec.root must be set (use load_cohort_spec)"
     path = spec.root / spec.clinical.path
     rel = spec.clinical.path
     if not path.is_file():
         raise CohortSpecError("clinical table not found (set clinical.path in cohort.yaml)", file=rel)
+    if not spec.allow_symlinks_outside and not path.resolve().is_relative_to(Path(spec.root).resolve()):
+        raise CohortSpecError("points outside the cohort directory (set allow_symlinks_outside: true to allow)", file=rel)
+    check_table_bounds(path, rel, spec.limits.clinical_max_bytes, spec.limits.clinical_max_columns)
     try:
         df = pd.read_csv(path, dtype={spec.id_column: str}, keep_default_na=True)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:

@@ -58,7 +58,31 @@ def _hidden(rel: PurePosixPath) -> bool:
     return any(part.startswith(".") for part in rel.parts)
 
 
-def _match_pattern(root: Path, pattern: str, modality: str) -> list[DiscoveredFile]:
+def _outside(path: Path, root: Path) -> bool:
+    try:
+        return not path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # a symlink loop
+        return True
+
+
+def _candidates(root: Path, glob: str, follow_outside: bool) -> list[Path]:
+    """Files the glob matches, plus symlinked folders that lead out of the cohort.
+
+    ``**`` does not descend into symlinked folders, so a link to a folder outside the cohort would
+    be silently dropped: it is returned itself (and quarantined by the planner) or, when
+    ``follow_outside``, replaced by the files under it. Links to folders inside the cohort are
+    skipped: their target is found on its own path.
+    """
+    out = []
+    for path in root.glob(glob):
+        if path.is_file():
+            out.append(path)
+        elif path.is_symlink() and path.is_dir() and _outside(path, root):
+            out += [p for p in sorted(path.rglob("*")) if p.is_file()] if follow_outside else [path]
+    return out
+
+
+def _match_pattern(root: Path, pattern: str, modality: str, follow_outside: bool = False) -> list[DiscoveredFile]:
     segments = PurePosixPath(pattern).parts
     pid_index = next((i for i, s in enumerate(segments) if _PLACEHOLDER in s), None)
     if pid_index is not None and "**" in segments[:pid_index]:
@@ -70,9 +94,7 @@ def _match_pattern(root: Path, pattern: str, modality: str) -> list[DiscoveredFi
     glob = pattern.replace(_PLACEHOLDER, "*")
     pid_re = _placeholder_regex(segments[pid_index]) if pid_index is not None else None
     found = []
-    for path in root.glob(glob):
-        if not path.is_file():
-            continue
+    for path in _candidates(root, glob, follow_outside):
         rel = PurePosixPath(path.relative_to(root).as_posix())
         if _hidden(rel):
             continue
@@ -102,6 +124,6 @@ def discover_files(spec: CohortSpec, modalities: list[str] | None = None) -> lis
     for modality in wanted:
         source = spec.modalities[modality]
         for pattern in source.paths:
-            for f in _match_pattern(spec.root, pattern, modality):
+            for f in _match_pattern(spec.root, pattern, modality, spec.allow_symlinks_outside):
                 out.setdefault((modality, f.rel), f)
     return sorted(out.values())

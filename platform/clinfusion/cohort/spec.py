@@ -33,6 +33,17 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def check_relative(p: str, what: str = "path") -> str:
+    """Refuse an absolute path or one with ``..``: every cohort.yaml path stays inside the cohort.
+
+    Raises:
+        ValueError: naming the offending value (pydantic turns it into a field error).
+    """
+    if p.startswith(("/", "\\")) or Path(p).is_absolute() or re.match(r"^[A-Za-z]:", p) or ".." in Path(p).parts:
+        raise ValueError(f"{what} {p!r} must be relative to the cohort directory, without '..'")
+    return p
+
+
 class CovariateSpec(_Frozen):
     """Type of one clinical covariate.
 
@@ -59,6 +70,11 @@ class ClinicalSpec(_Frozen):
     diagnosis_column: str = "diagnosis"
     covariates: dict[str, CovariateSpec] = Field(default_factory=dict)
 
+    @field_validator("path")
+    @classmethod
+    def _relative(cls, p: str) -> str:
+        return check_relative(p)
+
 
 class ModalitySource(_Frozen):
     """Where one modality's files are, and reader options for it."""
@@ -73,8 +89,7 @@ class ModalitySource(_Frozen):
         if not paths:
             raise ValueError("at least one path pattern is needed")
         for p in paths:
-            if p.startswith("/") or ".." in Path(p).parts:
-                raise ValueError(f"pattern {p!r} must be relative to the cohort directory, without '..'")
+            check_relative(p, "pattern")
             if p.count("{patient_id}") > 1:
                 raise ValueError(f"pattern {p!r} names {{patient_id}} more than once")
         return paths
@@ -91,6 +106,26 @@ class SplitsSpec(_Frozen):
     dir: str = "splits"
     pattern: str = "splits_*.csv"
 
+    @field_validator("dir", "pattern")
+    @classmethod
+    def _relative(cls, p: str) -> str:
+        return check_relative(p)
+
+
+class LimitsSpec(_Frozen):
+    """Bounds on what one input may cost (see docs/security.md).
+
+    Attributes:
+        item_seconds: wall-clock budget of one item, in seconds; past it the worker process reading
+            the item is killed and the item quarantined. ``None`` reads items in-process, unbounded.
+        clinical_max_bytes: largest clinical table read, in bytes.
+        clinical_max_columns: most columns in the clinical table header.
+    """
+
+    item_seconds: float | None = Field(default=600.0, gt=0)
+    clinical_max_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
+    clinical_max_columns: int = Field(default=10_000, gt=0)
+
 
 def _default_modalities() -> dict[str, ModalitySource]:
     return {m: ModalitySource(paths=p) for m, p in _DEFAULT_PATHS.items()}
@@ -105,6 +140,9 @@ class CohortSpec(_Frozen):
         clinical: the clinical table and its outcome columns.
         modalities: per-modality sources; modalities not named keep their default patterns.
         splits: fold files.
+        limits: per-item time budget and clinical table bounds.
+        allow_symlinks_outside: ingest files whose real path (after symlinks) is outside the cohort
+            directory; by default they are quarantined.
         root: the cohort directory (set by :func:`load_cohort_spec`, not read from YAML).
     """
 
@@ -113,6 +151,8 @@ class CohortSpec(_Frozen):
     clinical: ClinicalSpec = Field(default_factory=ClinicalSpec)
     modalities: dict[str, ModalitySource] = Field(default_factory=_default_modalities)
     splits: SplitsSpec = Field(default_factory=SplitsSpec)
+    limits: LimitsSpec = Field(default_factory=LimitsSpec)
+    allow_symlinks_outside: bool = False
     root: Path | None = Field(default=None, exclude=True)
 
     @field_validator("name")

@@ -53,15 +53,32 @@ def clinical_item(spec: CohortSpec) -> Item:
     return Item("clinical", None, (DiscoveredFile("clinical", rel, None, Path(spec.root) / rel),))
 
 
+OUTSIDE = "points outside the cohort directory"
+
+
+def _outside(f: DiscoveredFile, root: Path) -> bool:
+    """True when the file's real path (every symlink, of the file or of a folder above it, resolved) leaves ``root``."""
+    try:
+        return not f.path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a symlink loop resolves nowhere: treat it as outside
+        return True
+
+
 def plan_items(spec: CohortSpec, known_patients: frozenset[str], modalities: list[str] | None = None) -> list[PlannedItem]:
     """Every item to ingest, the clinical table first.
 
     Files of a modality without a registered reader, and files whose path names a patient who
-    is not in the clinical table, become blocked items so they are quarantined, not dropped.
+    is not in the clinical table, become blocked items so they are quarantined, not dropped; so do
+    files whose real path is outside the cohort directory (unless ``allow_symlinks_outside``).
     """
     planned = [PlannedItem(clinical_item(spec))]
     by_key: dict[tuple[str, str | None], list[DiscoveredFile]] = defaultdict(list)
+    assert spec.root is not None
+    root = Path(spec.root).resolve()
     for f in discover_files(spec, modalities):
+        if not spec.allow_symlinks_outside and _outside(f, root):
+            planned.append(PlannedItem(Item(f.modality, f.patient_id, (f,)), OUTSIDE))
+            continue
         by_key[(f.modality, f.patient_id)].append(f)
     for (modality, pid), files in sorted(by_key.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         if pid is not None and pid not in known_patients:

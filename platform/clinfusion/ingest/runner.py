@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +17,7 @@ from clinfusion.cohort.clinical_table import read_clinical_table
 from clinfusion.cohort.spec import CohortSpec, load_cohort_spec
 from clinfusion.errors import ClinFusionError, CohortSpecError
 from clinfusion.ingest import state
+from clinfusion.ingest.budget import Outcome, run_with_budget
 from clinfusion.ingest.items import PlannedItem, plan_items, reader_options
 from clinfusion.modalities.base import IngestContext, Item
 from clinfusion.modalities.registry import MODALITY_PLUGINS, reader_class
@@ -55,9 +56,21 @@ class IngestReport:
         )
 
 
+DISAPPEARED = "file disappeared while reading"
+
+
+def _stat(f: Any) -> tuple[int, int]:
+    """(size in bytes, mtime in ns) of a member file; (-1, -1) once it has disappeared."""
+    try:
+        st = f.path.stat()
+    except FileNotFoundError:
+        return -1, -1
+    return st.st_size, st.st_mtime_ns
+
+
 def _signature(item: Item, pz: Pseudonymizer) -> list[list[Any]]:
     """(keyed path hash, size, mtime) per member file: detects changes without storing raw paths."""
-    return [[pz.token("path", f.rel), f.path.stat().st_size, f.path.stat().st_mtime_ns] for f in item.files]
+    return [[pz.token("path", f.rel), *_stat(f)] for f in item.files]
 
 
 def _code_version(modality: str) -> str:
@@ -74,7 +87,7 @@ def _base_row(p: PlannedItem, item_id: str, pz: Pseudonymizer, sha: str, code_ve
         "source": mask_path(item.primary, pz),
         "n_files": len(item.files),
         "files_json": json.dumps([mask_path(f, pz) for f in item.files]),
-        "size_bytes": sum(f.path.stat().st_size for f in item.files),
+        "size_bytes": sum(max(_stat(f)[0], 0) for f in item.files),
         "sha256": sha,
         "status": "ingested",
         "reason": "",
@@ -88,11 +101,30 @@ def _base_row(p: PlannedItem, item_id: str, pz: Pseudonymizer, sha: str, code_ve
 
 
 def _mask_text(text: str, item: Item, ctx: IngestContext) -> str:
-    """Replace every member file's real path (absolute or relative) in a message by its masked form."""
+    """Replace every member file's real path (absolute, relative or bare name) and the raw patient id
+    in a message by their masked forms."""
     for f in sorted(item.files, key=lambda f: -len(f.rel)):
         masked = ctx.mask(f)
-        text = text.replace(str(f.path), masked).replace(f.rel, masked)
+        text = text.replace(str(f.path), masked).replace(f.rel, masked).replace(f.path.name, masked)
+    if item.patient_id:
+        text = text.replace(item.patient_id, ctx.pseudonym(item.patient_id))
     return text
+
+
+def _quarantine(row: dict[str, Any], reason: str, item: Item, ctx: IngestContext) -> dict[str, Any]:
+    """Quarantine ``row`` and list every member file with its own reason.
+
+    The primary file carries the item's reason (``reason``); each other member goes to
+    ``rejected_json``: with the reason itself when the reason names it (by masked path), else
+    "not read: ...", so quarantine.csv has one row per file of a quarantined item.
+    """
+    primary = ctx.mask(item.primary)
+    others = {}
+    for f in item.files[1:]:
+        masked = ctx.mask(f)
+        others[masked] = reason if masked in reason else f"not read: {primary} of this item was quarantined"
+    row.update(status="quarantined", reason=reason, rejected_json=json.dumps(others, sort_keys=True))
+    return row
 
 
 def _read_item(job: tuple[PlannedItem, str, str, str, IngestContext, str]) -> dict[str, Any]:
@@ -100,10 +132,11 @@ def _read_item(job: tuple[PlannedItem, str, str, str, IngestContext, str]) -> di
     p, item_id, sha, code_version, ctx, ws_root = job
     ws = Workspace(Path(ws_root))
     row = _base_row(p, item_id, ctx.pseudonymizer, sha, code_version)
-    if p.blocked:
-        row.update(status="quarantined", reason=p.blocked)
-        return row
     item = p.item
+    if p.blocked:
+        return _quarantine(row, p.blocked, item, ctx)
+    if any(_stat(f)[0] < 0 for f in item.files):
+        return _quarantine(row, DISAPPEARED, item, ctx)
     owner = row["patient_id"] or "_cohort"
     art_rel = Path("artifacts") / item.modality / owner / item_id
     try:
@@ -113,11 +146,14 @@ def _read_item(job: tuple[PlannedItem, str, str, str, IngestContext, str]) -> di
     except atomic.WorkspaceWriteError:
         raise  # the workspace cannot be written: stop the ingest, never quarantine a valid item for it
     except ClinFusionError as err:
-        row.update(status="quarantined", reason=_mask_text(str(err.problem), item, ctx))
-        return row
-    except Exception as err:  # a reader bug must not abort the cohort: quarantine and report it
-        row.update(status="quarantined", reason=f"unexpected {type(err).__name__} while reading: {err}")
-        return row
+        return _quarantine(row, _mask_text(str(err.problem), item, ctx), item, ctx)
+    except FileNotFoundError:
+        return _quarantine(row, DISAPPEARED, item, ctx)
+    except Exception as err:  # a reader bug must not abort the cohort: quarantine it
+        # The message of an unexpected exception may carry any input value (header fields, names),
+        # which no masking can know: store only its type, never its text.
+        return _quarantine(row, f"unexpected {type(err).__name__} while reading {ctx.mask(item.primary)} "
+                                "(a reader bug; its message is not stored since it may hold input values)", item, ctx)
     masked = {f.rel: ctx.mask(f) for f in item.files}
     row.update(
         artifact_dir=art_rel.as_posix(),
@@ -128,8 +164,48 @@ def _read_item(job: tuple[PlannedItem, str, str, str, IngestContext, str]) -> di
     return row
 
 
-def _content_hash(item: Item, pz: Pseudonymizer) -> str:
-    return combine_hashes((pz.token("path", f.rel), sha256_file(f.path)) for f in item.files)
+def _outcome_row(job: tuple[PlannedItem, str, str, str, IngestContext, str], outcome: Outcome,
+                 seconds: float) -> dict[str, Any]:
+    """The catalog row of a job run under the budget: its own row, or a quarantine row."""
+    kind, value = outcome
+    if kind == "ok":
+        return value
+    if kind == "error":
+        raise value  # only WorkspaceWriteError escapes _read_item: the ingest must stop
+    p, item_id, sha, code_version, ctx, _ = job
+    row = _base_row(p, item_id, ctx.pseudonymizer, sha, code_version)
+    if kind == "timeout":
+        reason = f"took longer than {seconds:g} s (limits.item_seconds in cohort.yaml)"
+    else:
+        reason = f"reader process died (exit code {value}), e.g. out of memory"
+    return _quarantine(row, reason, p.item, ctx)
+
+
+def _run_jobs(runs: list[Any], workers: int, seconds: float | None) -> Iterator[dict[str, Any]]:
+    """Catalog rows of every job: under the per-item budget in worker processes when ``seconds`` is
+    set, else in-process (``workers == 1``) or in a process pool."""
+    if seconds is not None:
+        for job, outcome in run_with_budget(_read_item, runs, seconds=seconds, workers=workers):
+            yield _outcome_row(job, outcome, seconds)
+    elif workers > 1 and len(runs) > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            yield from pool.map(_read_item, runs)
+    else:
+        for job in runs:
+            yield _read_item(job)
+
+
+def _content_hash(item: Item, pz: Pseudonymizer, blocked: str = "") -> str:
+    """Hash of the member files' content; a blocked item's files are never opened (they may be
+    links to outside the cohort, or gone)."""
+    def one(f: Any) -> str:
+        if blocked:
+            return blocked
+        try:
+            return sha256_file(f.path)
+        except FileNotFoundError:
+            return DISAPPEARED
+    return combine_hashes((pz.token("path", f.rel), one(f)) for f in item.files)
 
 
 def _prepare(ws: Workspace, planned: list[PlannedItem], pz: Pseudonymizer, force: bool):
@@ -146,7 +222,7 @@ def _prepare(ws: Workspace, planned: list[PlannedItem], pz: Pseudonymizer, force
         if fresh and old["signature"] == sig and old.get("blocked", "") == p.blocked:
             reuse[item_id] = old
             continue
-        sha = _content_hash(p.item, pz)
+        sha = _content_hash(p.item, pz, p.blocked)
         if fresh and old["row"]["sha256"] == sha and old.get("blocked", "") == p.blocked:
             old["signature"] = sig
             state.write_record(ws, item_id, old)
@@ -216,13 +292,8 @@ def ingest(
         if on_item:
             on_item(done, total, row)
 
-    if workers > 1 and len(runs) > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            for row in pool.map(_read_item, runs):
-                store(row)
-    else:
-        for job in runs:
-            store(_read_item(job))
+    for row in _run_jobs(runs, workers, spec.limits.item_seconds):
+        store(row)
     current = {pz.token("item", f"{p.item.modality}:{p.item.primary.rel}") for p in planned}
     removed = 0
     for item_id, rec in state.all_records(ws).items():

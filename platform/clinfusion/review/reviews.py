@@ -24,6 +24,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from clinfusion.review.store import REVIEWS, ReviewError, engine
+from clinfusion.workspace.csvsafe import csv_safe
 
 DECISIONS = ("accept", "override", "comment")
 TARGETS = ("diagnosis", "risk_group")
@@ -163,14 +164,3 @@ def export_reviews(ws_root: str | Path, out: str | Path, *, db: str | None = Non
     audit.record(ws_root, actor or cli_actor(), role, "export_reviews", db=db, rows=len(df), file=out.name)
     return len(df)
 
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """Text cells starting like a spreadsheet formula get a leading ``'`` (OWASP CSV injection)."""
-    out = df.copy()
-    for c in out.columns:
-        if out[c].dtype == object:
-            out[c] = out[c].map(lambda v: f"'{v}" if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
-    return out

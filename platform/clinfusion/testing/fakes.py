@@ -1,7 +1,10 @@
 """Fake reader and encoder for testing the ingest and featurize machinery without real formats.
 
 ``FakeTextReader`` ingests ``*.txt`` files: content ``BAD`` raises an IngestError (quarantine),
-``CRASH`` raises a RuntimeError (a reader bug, also quarantined), ``SLOW...`` sleeps 0.3 s, anything else is written back
+``CRASH`` raises a RuntimeError (a reader bug, also quarantined), ``SLOW...`` sleeps 0.3 s,
+``HANG`` never returns (a stuck reader, for the per-item budget), ``LEAK`` raises a RuntimeError whose
+message holds the raw patient id, the file name and its path (for masking), ``VANISH`` deletes its
+own file and reads it again (a file deleted while ingest runs); anything else is written back
 upper-cased. Files sharing a stem (``a.txt`` + ``a.sig``) form one item, to test grouping.
 ``FakeEncoder`` turns each ingested text into one token of character statistics.
 """
@@ -45,6 +48,14 @@ class FakeTextReader(Reader):
             raise IngestError("content is BAD; expected anything else", file=item.primary.rel, field="content")
         if text == "CRASH":
             raise RuntimeError("simulated reader bug")
+        if text == "HANG":
+            while True:  # stuck like a backtracking regex: only killing the process ends it
+                time.sleep(0.05)
+        if text == "LEAK":
+            raise RuntimeError(f"bad header value for {item.patient_id} in {item.primary.path.name} ({item.primary.path})")
+        if text == "VANISH":
+            item.primary.path.unlink()
+            item.primary.path.read_text()
         if text.startswith("SLOW"):
             time.sleep(0.3)  # lets a test kill the process mid-run
         (out_dir / "text.txt").write_text(text.upper())

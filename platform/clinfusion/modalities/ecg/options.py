@@ -21,6 +21,8 @@ class EcgOptions(BaseModel):
         max_windows: keep at most this many windows per record (null = all; bounds artifact size:
             a 24 h Holter at 500 Hz is 8,640 windows).
         delineate_s: seconds at the start of a record delineated for PR/QRS/QT (cost bound).
+        max_header_line_chars: a WFDB header with a longer line (comments included) is
+            quarantined ("line N longer than L characters").
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -33,6 +35,7 @@ class EcgOptions(BaseModel):
     window_s: float = Field(10.0, gt=1, le=600)
     max_windows: int | None = Field(None, ge=1)
     delineate_s: float = Field(30.0, gt=2)
+    max_header_line_chars: int = Field(10_000, ge=80)
 
     @model_validator(mode="after")
     def _band(self) -> EcgOptions:

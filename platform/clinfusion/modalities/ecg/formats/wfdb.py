@@ -26,7 +26,8 @@ def read(path: Path, options: object = None, rel: str = "") -> RawEcg:
     import wfdb
 
     rel = rel or path.name
-    validate_header(path, rel)  # before wfdb, which substitutes defaults for fields it cannot parse
+    # before wfdb, which substitutes defaults (250 Hz, gain 200) for fields it cannot parse
+    validate_header(path, rel, getattr(options, "max_header_line_chars", 10_000))
     try:
         rec = wfdb.rdrecord(str(path.with_suffix("")), physical=True)
     except FileNotFoundError as err:

@@ -11,6 +11,7 @@ field when:
 - the number of signals or samples is not a non-negative integer (``n_sig``, ``n_samples``);
 - a signal line's gain is not a positive number, its baseline not an integer, its units empty
   (``gain[i]``, ``baseline[i]``, ``units[i]``);
+- a line is longer than ``max_line_chars`` (``header``; bounds comment scrubbing);
 - a signal file is too short for the declared number of samples (``n_samples``), for the
   storage formats whose size per sample is fixed (8, 16, 24, 32, 61, 80, 160, 212, 310, 311).
 """
@@ -39,11 +40,15 @@ def _number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _lines(path: Path, rel: str) -> list[str]:
+def _lines(path: Path, rel: str, max_line_chars: int) -> list[str]:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as err:
         raise IngestError(f"header unreadable ({type(err).__name__})", file=rel, field="header") from None
+    for n, line in enumerate(text.splitlines(), 1):
+        if len(line) > max_line_chars:
+            raise IngestError(f"line {n} longer than {max_line_chars} characters (max_header_line_chars)", file=rel,
+                              field="header")
     return [ln.split("#", 1)[0].strip() for ln in text.splitlines() if ln.split("#", 1)[0].strip()]
 
 
@@ -87,18 +92,19 @@ def _signal_line(line: str, i: int, rel: str) -> tuple[str, str, int, int]:
     return parts[0], fm["fmt"], int(fm["spf"] or 1), int(fm["offset"] or 0)
 
 
-def validate_header(path: Path, rel: str = "") -> None:
+def validate_header(path: Path, rel: str = "", max_line_chars: int = 10_000) -> None:
     """Check a single-segment WFDB header and the size of its signal files.
 
     Args:
         path: the ``.hea`` file.
         rel: name used in messages.
+        max_line_chars: longest header line (comment lines included) accepted.
 
     Raises:
         IngestError: a field the reader needs is missing or malformed (``field`` names it).
     """
     rel = rel or path.name
-    lines = _lines(path, rel)
+    lines = _lines(path, rel, max_line_chars)
     if not lines:
         raise IngestError("empty header", file=rel, field="header")
     if "/" in lines[0].split()[0]:
