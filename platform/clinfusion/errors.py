@@ -71,7 +71,16 @@ class ConfigError(ClinFusionError):
 
 
 class IngestError(ClinFusionError):
-    """An input item could not be read or validated; the item is quarantined with this reason."""
+    """An input item could not be read or validated; the item is quarantined with this reason.
+
+    ``file_reasons`` (cohort-relative path -> reason) gives member files their own reasons when the
+    reader looked at each of them (e.g. every file of a DICOM series was unusable for its own cause).
+    """
+
+    def __init__(self, message: str, *, file: str | Path = "", field: str = "",
+                 file_reasons: dict[str, str] | None = None) -> None:
+        super().__init__(message, file=file, field=field)
+        self.file_reasons = dict(file_reasons or {})
 
 
 class PrivacyError(ClinFusionError):

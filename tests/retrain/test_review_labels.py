@@ -23,7 +23,8 @@ def test_overrides_are_used_by_default():
 def test_recorded_overrides_name_a_keyed_pseudonym_and_role_not_the_user(tmp_path):
     (tmp_path / "workspace.json").write_text("{}")
     rid = submit(tmp_path, Review(patient_id="P1", target="diagnosis", predicted="a", decision="override",
-                                  corrected="b", reason="resection histology"), "dr.smith", "clinician")
+                                  corrected="b", reason="resection histology per Dr. Jane Okafor, MRN 4455123"),
+                 "dr.smith", "clinician")
     submit(tmp_path, Review(patient_id="P2", target="risk_group", predicted="high", decision="override",
                             corrected="low", reason="x"), "dr.smith", "clinician")
     rows = overrides_step(tmp_path, load_retrain_config())
@@ -31,6 +32,8 @@ def test_recorded_overrides_name_a_keyed_pseudonym_and_role_not_the_user(tmp_pat
     row = rows[0]
     assert (row["review_id"], row["patient_id"], row["corrected"], row["role"]) == (rid, "P1", "b", "clinician")
     assert "dr.smith" not in str(rows) and row["reviewer"].startswith("U") and len(row["reviewer"]) == 13
+    assert "resection histology" in row["reason"]  # the reason's meaning stays, its PHI does not
+    assert "Okafor" not in row["reason"] and "4455123" not in row["reason"]
     other = PseudonymKey(b"another-key-0123456789", "test")
     assert reviewer_pseudonym("dr.smith", other) != row["reviewer"]  # keyed: not a plain hash of the name
     assert overrides_step(tmp_path, load_retrain_config({"overrides": {"enabled": False}})) == []
@@ -60,3 +63,20 @@ def test_risk_group_disagreements_per_predicted_group(tmp_path):
 def test_retrain_featurizes_with_the_encoders_the_training_config_uses(tmp_path):
     cfg = load_retrain_config({"modalities": ["ecg", "clinical"], "train": {"encoders": {"ecg": "resnet1d"}}})
     assert featurize_jobs(tmp_path, cfg) == [("ecg", "resnet1d"), ("clinical", "covariates")]
+
+
+def test_retrain_featurizes_the_cache_training_reads_not_a_new_default(tmp_path):
+    """Without ``encoders:``, training reads the only cache there is (here ecg: resnet1d); featurizing
+    the default instead would make training switch encoders behind the user's back."""
+    import json
+
+    from clinfusion.ingest import ingest
+    from clinfusion.testing import write_tiny_cohort
+
+    cohort = write_tiny_cohort(tmp_path / "cohort", n_patients=3)
+    ingest(cohort.root, tmp_path / "ws", demo=True)
+    index = tmp_path / "ws" / "tokens" / "ecg" / "resnet1d" / "index.json"
+    index.parent.mkdir(parents=True)
+    index.write_text(json.dumps({"patients": {}}))
+    cfg = load_retrain_config({"modalities": ["ecg", "clinical"]})
+    assert featurize_jobs(tmp_path / "ws", cfg) == [("ecg", "resnet1d"), ("clinical", "covariates")]

@@ -75,9 +75,18 @@ def retrain(
     tracking_uri: str = typer.Option(None, "--tracking-uri", envvar="MLFLOW_TRACKING_URI",
                                      help="MLflow tracking/registry URI (overrides the config's tracking_uri; "
                                      "default: WS/mlflow.db)."),
+    review_db: str = typer.Option(None, "--review-db", envvar="CLINFUSION_REVIEW_DB", show_envvar=True,
+                                  help="Review store the app writes to (reviews -> labels, disagreements); "
+                                  "default: WS/review/review.sqlite."),
 ) -> int:
     """Once: ingest new data, featurize new patients, train a challenger, gate it, promote or keep."""
+    import os
+
     from clinfusion.retrain import load_retrain_config
+    from clinfusion.review.store import DB_ENV
+
+    if review_db:  # the store is resolved from the environment by every reader of reviews in the run
+        os.environ[DB_ENV] = review_db
     from clinfusion.retrain.executors import executor as make
     from clinfusion.retrain.flow import retrain as run
 

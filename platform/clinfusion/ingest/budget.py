@@ -23,7 +23,22 @@ def _context() -> Any:
     return mp.get_context("fork" if sys.platform.startswith("linux") else None)
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this worker when its parent dies (``PR_SET_PDEATHSIG``), so a worker
+    never goes on writing artifacts after its ingest was killed."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+
+
 def _child(fn: Callable[[Any], Any], job: Any, conn: Connection) -> None:
+    _die_with_parent()
     try:
         out: Outcome = ("ok", fn(job))
     except BaseException as err:  # every failure goes back to the parent

@@ -57,13 +57,14 @@ class IngestReport:
 
 
 DISAPPEARED = "file disappeared while reading"
+UNREADABLE = "file cannot be read (permission denied)"
 
 
 def _stat(f: Any) -> tuple[int, int]:
     """(size in bytes, mtime in ns) of a member file; (-1, -1) once it has disappeared."""
     try:
         st = f.path.stat()
-    except FileNotFoundError:
+    except OSError:  # gone, or a folder on the way is not searchable: treated as absent
         return -1, -1
     return st.st_size, st.st_mtime_ns
 
@@ -111,18 +112,25 @@ def _mask_text(text: str, item: Item, ctx: IngestContext) -> str:
     return text
 
 
-def _quarantine(row: dict[str, Any], reason: str, item: Item, ctx: IngestContext) -> dict[str, Any]:
+def _quarantine(row: dict[str, Any], reason: str, item: Item, ctx: IngestContext,
+                file_reasons: dict[str, str] | None = None) -> dict[str, Any]:
     """Quarantine ``row`` and list every member file with its own reason.
 
     The primary file carries the item's reason (``reason``); each other member goes to
-    ``rejected_json``: with the reason itself when the reason names it (by masked path), else
+    ``rejected_json``: with the reason the reader gave that file (``file_reasons``, by
+    cohort-relative or masked path), else the item's reason when it names the file, else
     "not read: ...", so quarantine.csv has one row per file of a quarantined item.
     """
     primary = ctx.mask(item.primary)
+    own = file_reasons or {}
     others = {}
     for f in item.files[1:]:
         masked = ctx.mask(f)
-        others[masked] = reason if masked in reason else f"not read: {primary} of this item was quarantined"
+        mine = own.get(f.rel, own.get(masked))  # readers key them by relative or by masked path
+        if mine:
+            others[masked] = _mask_text(mine, item, ctx)
+        else:
+            others[masked] = reason if masked in reason else f"not read: {primary} of this item was quarantined"
     row.update(status="quarantined", reason=reason, rejected_json=json.dumps(others, sort_keys=True))
     return row
 
@@ -146,9 +154,11 @@ def _read_item(job: tuple[PlannedItem, str, str, str, IngestContext, str]) -> di
     except atomic.WorkspaceWriteError:
         raise  # the workspace cannot be written: stop the ingest, never quarantine a valid item for it
     except ClinFusionError as err:
-        return _quarantine(row, _mask_text(str(err.problem), item, ctx), item, ctx)
+        return _quarantine(row, _mask_text(str(err.problem), item, ctx), item, ctx, getattr(err, "file_reasons", None))
     except FileNotFoundError:
         return _quarantine(row, DISAPPEARED, item, ctx)
+    except PermissionError:  # an input file, not the workspace (refused workspace writes are handled above)
+        return _quarantine(row, UNREADABLE, item, ctx)
     except Exception as err:  # a reader bug must not abort the cohort: quarantine it
         # The message of an unexpected exception may carry any input value (header fields, names),
         # which no masking can know: store only its type, never its text.
@@ -205,6 +215,8 @@ def _content_hash(item: Item, pz: Pseudonymizer, blocked: str = "") -> str:
             return sha256_file(f.path)
         except FileNotFoundError:
             return DISAPPEARED
+        except PermissionError:
+            return UNREADABLE
     return combine_hashes((pz.token("path", f.rel), one(f)) for f in item.files)
 
 
@@ -294,6 +306,7 @@ def ingest(
 
     for row in _run_jobs(runs, workers, spec.limits.item_seconds):
         store(row)
+    atomic.cleanup_temp(ws.root)  # temp dirs of workers killed at the budget (their pids are dead now)
     current = {pz.token("item", f"{p.item.modality}:{p.item.primary.rel}") for p in planned}
     removed = 0
     for item_id, rec in state.all_records(ws).items():

@@ -5,7 +5,8 @@ Reviews are read only through :func:`clinfusion.review.reviews.list_reviews`. Wh
 workspace (the MLflow run: tags and ``label_overrides.csv``) names the reviewer by a keyed
 pseudonym (:func:`reviewer_pseudonym`: HMAC of the user name under the workspace's
 pseudonymisation key, purpose ``reviewer``) and role, never by user name: an admin holding the key
-can recompute a user's pseudonym, an MLflow reader cannot reverse it.
+can recompute a user's pseudonym, an MLflow reader cannot reverse it. The free-text reason is
+scrubbed by the report de-identification before it is recorded.
 """
 
 from __future__ import annotations
@@ -55,9 +56,18 @@ def for_run(overrides: pd.DataFrame, key) -> pd.DataFrame:
     Returns:
         :data:`RUN_COLUMNS`.
     """
+    from clinfusion.modalities.reports.deid import scrub_text
+    from clinfusion.privacy import Pseudonymizer
+    from clinfusion.workspace.csvsafe import csv_safe
+
     out = overrides.copy()
     out["reviewer"] = [reviewer_pseudonym(u, key) for u in out["username"]]
-    return out[list(RUN_COLUMNS)].reset_index(drop=True)
+    # The reason is a clinician's free text: it leaves the workspace only after the report scrubber
+    # (names, ids, dates shifted by a keyed per-patient offset), and CSV-safe.
+    pz = Pseudonymizer(key)
+    out["reason"] = [scrub_text(str(r), pz.date_shift_days(str(p))).text for r, p in zip(out["reason"], out["patient_id"],
+                                                                                        strict=True)]
+    return csv_safe(out[list(RUN_COLUMNS)].reset_index(drop=True))
 
 
 def risk_group_reviews(ws_root: str | Path, target: str = "risk_group") -> pd.DataFrame:

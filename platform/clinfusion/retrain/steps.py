@@ -55,12 +55,23 @@ def featurize_modalities(ws_root: str | Path, cfg: RetrainConfig) -> list[str]:
 
 
 def featurize_jobs(ws_root: str | Path, cfg: RetrainConfig) -> list[tuple[str, str]]:
-    """``(modality, encoder)`` to featurize: each modality with the encoder the training config names
-    (``encoders:``), else its registered default, so training finds the cache it reads."""
+    """``(modality, encoder)`` to featurize: each modality with the encoder training will read, by
+    the same rule (:func:`clinfusion.training.encoders.choose_encoder`: configured, else the default
+    when cached, else the only cache), and the registered default where nothing is cached yet."""
     from clinfusion.modalities.registry import default_encoder
+    from clinfusion.training.encoders import choose_encoder, registered_default, token_caches
+    from clinfusion.workspace import Workspace
 
     named = cfg.train_settings().encoders
-    return [(m, named.get(m) or default_encoder(m)) for m in featurize_modalities(ws_root, cfg)]
+    caches = token_caches(Workspace.open(ws_root)) if (Path(ws_root) / "workspace.json").exists() else {}
+    jobs = []
+    for m in featurize_modalities(ws_root, cfg):
+        if named.get(m):  # featurized here, so training finds its cache
+            jobs.append((m, named[m]))
+            continue
+        chosen = choose_encoder(m, list(caches.get(m, {})), None, registered_default(m))
+        jobs.append((m, chosen[0] if chosen else default_encoder(m)))
+    return jobs
 
 
 def featurize_step(ws_root: str | Path, cfg: RetrainConfig) -> list[dict[str, Any]]:

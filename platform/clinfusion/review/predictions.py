@@ -227,7 +227,10 @@ def load_served(ws_root: str | Path, served: dict[str, Any], uri: str | None = N
     folds = _optional(directory, "fold_predictions.csv")
     config_path = directory / "config.json"
     config = json.loads(config_path.read_text()) if config_path.exists() else {}
-    new = predict_unseen(ws_root, served, set(final.index), config, uri)
+    metrics_path = directory / "metrics.json"
+    used = json.loads(metrics_path.read_text()).get("encoders", {}) if metrics_path.exists() else {}
+    recorded = {m: c["encoder"] for m, c in used.items() if isinstance(c, dict) and c.get("encoder")}
+    new = predict_unseen(ws_root, served, set(final.index), config, uri, recorded or None)
     model = ServedModel(served["name"], served["version"], served["alias"], served["run_id"], served["trained_at"],
                         served["fingerprint"], **_cv_metrics(directory))
     return Predictions(serving.served_table(final, folds, new), model, folds, _optional(directory, "contributions.csv"),

@@ -1,8 +1,10 @@
 """Patients a served model was not trained on (ingested after training): pyfunc inputs and predictions.
 
 Their tokens come from the workspace's token caches, one encoder per modality: the one the
-training config names (``encoders:``), else the modality's registered default when that cache
-exists, else the only cache there is. The registered version's pyfunc predicts them (see
+served run recorded as used (``metrics.json`` ``encoders``), so a model is never fed tokens of
+another encoder than it was trained on; for runs that recorded none, the one the training config
+names (``encoders:``), else the modality's registered default when that cache exists, else the
+only cache there is. The registered version's pyfunc predicts them (see
 :func:`clinfusion.tracking.registry.predict_version`); nothing is retrained.
 """
 
@@ -32,18 +34,27 @@ def _encoder(modality: str, configured: Mapping[str, str], cached: Sequence[str]
     return cached[0] if len(cached) == 1 else None
 
 
-def workspace_tokens(ws, config: Mapping[str, Any]) -> dict[str, dict[str, TokenSet]]:
-    """``{modality: {pseudonym: TokenSet}}`` of the modalities the training config uses (all cached
-    ones when it names none), read with the encoder chosen as in the module docstring."""
+def workspace_tokens(ws, config: Mapping[str, Any], recorded: Mapping[str, str] | None = None
+                     ) -> dict[str, dict[str, TokenSet]]:
+    """``{modality: {pseudonym: TokenSet}}`` read with the encoder chosen as in the module docstring.
+
+    Args:
+        config: the served run's training config (``modalities``, ``encoders``).
+        recorded: ``{modality: encoder}`` the run used; when given, exactly these modalities and
+            encoders (a modality whose cache is gone is left out, as a missing modality).
+    """
     from clinfusion.featurize.cache import load_tokens
 
     cached: dict[str, list[str]] = {}
     for index in sorted(ws.tokens_dir.glob("*/*/index.json")) if ws.tokens_dir.exists() else []:
         cached.setdefault(index.parent.parent.name, []).append(index.parent.name)
-    wanted = list(config.get("modalities") or sorted(cached))
+    wanted = list(recorded or config.get("modalities") or sorted(cached))
     out = {}
     for m in wanted:
-        enc = _encoder(m, config.get("encoders") or {}, cached.get(m, []))
+        if recorded:
+            enc = recorded[m] if recorded[m] in cached.get(m, []) else None
+        else:
+            enc = _encoder(m, config.get("encoders") or {}, cached.get(m, []))
         if enc is not None:
             out[m] = load_tokens(ws, m, enc)
     return out
@@ -63,15 +74,16 @@ def pyfunc_inputs(patient_ids: Sequence[str], tokens: Mapping[str, Mapping[str, 
 
 
 def predict_unseen(ws_root: str | Path, served: Mapping[str, Any], trained: set[str],
-                   config: Mapping[str, Any], uri: str | None = None) -> pd.DataFrame | None:
+                   config: Mapping[str, Any], uri: str | None = None,
+                   recorded: Mapping[str, str] | None = None) -> pd.DataFrame | None:
     """The served version's predictions (index: pseudonym) for every workspace patient with tokens
-    that is not in ``trained``; None when there is none."""
+    that is not in ``trained``; None when there is none (``recorded``: see :func:`workspace_tokens`)."""
     from clinfusion.review.views import clinical_table
     from clinfusion.tracking.registry import predict_version
     from clinfusion.workspace import Workspace
 
     ws = Workspace.open(ws_root)
-    tokens = workspace_tokens(ws, config)
+    tokens = workspace_tokens(ws, config, recorded)
     pids = sorted({p for per in tokens.values() for p in per} - set(trained))
     if not pids:
         return None

@@ -44,6 +44,27 @@ _guard = threading.Lock()
 _held: dict[str, list[Any]] = {}  # resolved workspace root -> [FileLock, depth] held by this process
 
 
+def _drop_inherited_locks() -> None:
+    """In a forked child: close the inherited descriptors of the parent's locks and forget them.
+
+    The lock is a ``flock`` on the open file description, which a fork shares: a child (an ingest
+    worker) that outlived a ``kill -9``-ed parent would otherwise keep the workspace locked under a
+    dead pid. Closing the child's copy leaves the parent's lock in place.
+    """
+    global _guard
+    _guard = threading.Lock()  # the parent's may have been held by another thread at fork time
+    for lock, _depth in _held.values():
+        fd = getattr(getattr(lock, "_context", None), "lock_file_fd", None)
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+    _held.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_inherited_locks)
+
+
 class WorkspaceLockedError(WorkspaceError):
     """Another process held the workspace lock for longer than the timeout."""
 

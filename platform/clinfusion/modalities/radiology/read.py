@@ -102,7 +102,7 @@ class RadiologyReader(Reader):
         if not scan.dicoms:
             reasons = sorted(set(rejected.values()))
             raise IngestError(f"no usable DICOM image among {len(item.files)} file(s): {'; '.join(reasons)}",
-                              file=item.primary.rel)
+                              file=item.primary.rel, file_reasons=rejected)
         series = group_series(scan.dicoms)
         chosen, how = select_series(series, opts)
         order = [chosen] + [i for i in range(len(series)) if i != chosen]
@@ -115,7 +115,7 @@ class RadiologyReader(Reader):
         ok = [i for i in range(len(series)) if records[i]["status"] == "ok"]
         if not ok:
             reasons = "; ".join(f"series {i}: {records[i]['reason']}" for i in range(len(series)))
-            raise IngestError(f"no series could form an image ({reasons})", file=item.primary.rel)
+            raise IngestError(f"no series could form an image ({reasons})", file=item.primary.rel, file_reasons=rejected)
         if chosen not in ok:
             chosen, how = ok[select_series([series[i] for i in ok], opts)[0]], f"{how}; first choice failed"
         out = []
