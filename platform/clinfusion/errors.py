@@ -32,8 +32,24 @@ class Problem:
         return f"{where}: {self.message}"
 
 
+def _restore(cls: type, args: tuple, state: dict) -> Exception:
+    """Unpickle a :class:`ClinFusionError` with its attributes (see ``__reduce__``)."""
+    err = cls.__new__(cls)
+    Exception.__init__(err, *args)
+    err.__dict__.update(state)
+    return err
+
+
 class ClinFusionError(Exception):
-    """Base class of every error the platform raises on purpose."""
+    """Base class of every error the platform raises on purpose.
+
+    Errors cross process boundaries (ingest workers, Ray tasks) by pickle; ``__reduce__`` keeps
+    ``file``/``field``/``message`` (and subclasses' attributes) instead of re-calling ``__init__``
+    with the formatted text, which would nest "file: message" inside the message.
+    """
+
+    def __reduce__(self) -> tuple:
+        return _restore, (type(self), self.args, self.__dict__.copy())
 
     def __init__(self, message: str, *, file: str | Path = "", field: str = "") -> None:
         self.file = str(file)

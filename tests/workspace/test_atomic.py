@@ -91,7 +91,8 @@ def test_unreadable_input_inside_a_block_stays_an_os_error(tmp_path: Path) -> No
 def test_private_tree_removes_group_and_other_bits(tmp_path: Path) -> None:
     from clinfusion.workspace.workspace import private_tree
 
-    (tmp_path / "d").mkdir(mode=0o755)
+    (tmp_path / "d").mkdir()
+    os.chmod(tmp_path / "d", 0o755)  # explicit: the process umask may already be 077 (set by the library)
     (tmp_path / "d" / "f.py").write_text("x")
     os.chmod(tmp_path / "d" / "f.py", 0o644)
     assert private_tree(tmp_path / "d") == 2

@@ -82,5 +82,10 @@ def test_train_on_a_moved_workspace(tmp_path: Path) -> None:
     champion = resolve_alias(new, name, "champion")
     assert champion["artifact_uri"].startswith((new.resolve() / "mlartifacts").as_uri())
     assert not (tmp_path / "a").exists()
+    from clinfusion.review.predictions import load_predictions
+
+    preds, why = load_predictions(new)  # what the review app shows: the champion, read from the copy
+    assert preds is not None, why
+    assert preds.model.version == "1" and preds.artifact_dir.resolve().is_relative_to(new.resolve())
     loose = [p for p in new.rglob("*") if not p.is_symlink() and p.stat().st_mode & 0o077]
     assert loose == []  # the model's logged package code too (copied with the repository's 0644)

@@ -101,12 +101,18 @@ def _base_row(p: PlannedItem, item_id: str, pz: Pseudonymizer, sha: str, code_ve
     }
 
 
+_STANDARD_NAMES = frozenset({"DICOMDIR"})
+"""File names fixed by a standard (PS3.10's DICOMDIR): never identifying, left in reasons as they are."""
+
+
 def _mask_text(text: str, item: Item, ctx: IngestContext) -> str:
     """Replace every member file's real path (absolute, relative or bare name) and the raw patient id
     in a message by their masked forms."""
     for f in sorted(item.files, key=lambda f: -len(f.rel)):
         masked = ctx.mask(f)
-        text = text.replace(str(f.path), masked).replace(f.rel, masked).replace(f.path.name, masked)
+        text = text.replace(str(f.path), masked).replace(f.rel, masked)
+        if f.path.name.upper() not in _STANDARD_NAMES:  # a standard name identifies no one, and readers' reasons use it
+            text = text.replace(f.path.name, masked)
     if item.patient_id:
         text = text.replace(item.patient_id, ctx.pseudonym(item.patient_id))
     return text

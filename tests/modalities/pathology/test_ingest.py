@@ -29,7 +29,9 @@ CMU_PHI = ("CMU-1", "12/29/09", "b414003d-95c6", "1004486", "CPAPERIOCS")
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("path") / "cohort"
-    c = write_tiny_cohort(root, 2, spec={"modalities": {"pathology": {"paths": ["pathology/{patient_id}/**/*"]}}})
+    # the real slide is linked in from ../shared/data: a site layout that needs allow_symlinks_outside
+    c = write_tiny_cohort(root, 2, spec={"modalities": {"pathology": {"paths": ["pathology/{patient_id}/**/*"]}},
+                                         "allow_symlinks_outside": True})
     p0, p1 = c.patients
     s1 = write_synthetic_slide(root / "pathology" / p0 / f"{p0}_a.tiff", seed=1, patient_name="SMITH^ALICE")
     s2 = write_synthetic_slide(root / "pathology" / p0 / "b.tiff", (1024, 1024), seed=2, pen=True, barcode="BC-424242")
