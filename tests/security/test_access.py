@@ -55,8 +55,11 @@ def test_failed_login_stores_a_keyed_hash_of_the_typed_name_never_the_text(app, 
     row = audit.read_log(ws).iloc[0]
     assert (row["action"], row["username"]) == ("login_failed", "")
     assert json.loads(row["detail"])["name_hash"] == audit.keyed_hash(ws, f"user:{typed}")
+    key_hex = (ws / audit.AUDIT_KEY_PATH).read_text().strip()
+    assert oct((ws / audit.AUDIT_KEY_PATH).stat().st_mode & 0o777) == "0o600"
     for f in db_path(ws).parent.iterdir():  # the SQLite file and its WAL
         assert typed.encode() not in f.read_bytes(), f.name
+        assert key_hex.encode() not in f.read_bytes(), f.name  # a copy of the store cannot recompute the hashes
 
 
 def test_backoff_and_lockout_per_user_and_per_client(ws, monkeypatch):

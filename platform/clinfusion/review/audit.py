@@ -1,7 +1,7 @@
 """The audit log: one row per login, page view, review, export and user change (who, role, what, which patient, when).
 
 Nothing typed by an anonymous visitor is stored as such: a failed login keeps only a keyed hash
-(:func:`keyed_hash`, HMAC-SHA256 with a random key kept in the store) of the attempted user name,
+(:func:`keyed_hash`, HMAC-SHA256 with a random key kept in ``WS/.secrets/audit.key``, not in the store) of the attempted user name,
 since people type passwords into the name field.
 """
 
@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import secrets
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -18,14 +20,15 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from clinfusion.review.store import AUDIT, META, engine, info
+from clinfusion.review.store import AUDIT, engine
 
 ACTIONS = (
     "login", "login_failed", "login_locked", "lockout", "logout", "session_revoked",
     "view_cohort", "view_patient", "view_experiments", "view_audit",
     "review", "export_reviews", "export", "user_add", "user_change", "user_remove",
 )
-KEY_NAME = "audit_key"
+AUDIT_KEY_PATH = Path(".secrets") / "audit.key"
+_KEYS: dict[str, bytes] = {}  # key file -> key, per process
 
 
 def record(ws_root: str | Path, username: str, role: str, action: str, patient_id: str = "", *,
@@ -73,18 +76,28 @@ def keyed_hash(ws_root: str | Path, text: str, *, db: str | None = None) -> str:
 
 
 def _key(ws_root: str | Path, db: str | None) -> bytes:
-    eng = engine(ws_root, db)
-    cached = info(eng).get(KEY_NAME)
+    """The audit key: ``WS/.secrets/audit.key`` (0600), made once; never in the store it protects.
+
+    Kept beside the workspace, not in the review database, so a copy of the database (a dump, a
+    replica's backup) does not let anyone recompute the hashes and guess what was typed into the
+    user-name field. App replicas share it through the workspace they all read. ``db`` is unused
+    (kept for a uniform call signature).
+    """
+    del db
+    path = Path(ws_root) / AUDIT_KEY_PATH
+    cached = _KEYS.get(str(path))
     if cached is not None:
         return cached
-    with eng.begin() as con:
-        row = con.execute(sa.select(META.c.value).where(META.c.key == KEY_NAME)).first()
-        if row is None:
-            try:
-                with con.begin_nested():
-                    con.execute(sa.insert(META).values(key=KEY_NAME, value=secrets.token_hex(32)))
-            except sa.exc.IntegrityError:  # another replica created it first
-                pass
-            row = con.execute(sa.select(META.c.value).where(META.c.key == KEY_NAME)).one()
-    info(eng)[KEY_NAME] = key = bytes.fromhex(row[0])
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".audit-key-", dir=path.parent)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)  # atomic, and never replaces a key another process made first
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    _KEYS[str(path)] = key = bytes.fromhex(path.read_text().strip())
     return key
