@@ -8,6 +8,7 @@ import pytest
 from clinfusion.review import audit, logins, reviews
 from clinfusion.review.users import Session
 from clinfusion.review.views import cohort_frame
+from clinfusion.testing import apptest
 from clinfusion.testing.app_images import inline_images
 from clinfusion.workspace import Workspace
 from streamlit.testing.v1 import AppTest
@@ -22,11 +23,7 @@ def app(review_ws, monkeypatch):
 
 
 def login(at: AppTest, user: str, password: str = PASSWORD) -> AppTest:
-    at.run()
-    at.text_input[0].input(user)
-    at.text_input[1].input(password)
-    at.button[0].click()
-    return at.run()
+    return apptest.login(at, user, password)
 
 
 def test_every_page_requires_login(app):

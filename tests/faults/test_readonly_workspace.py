@@ -8,27 +8,22 @@ capabilities that bypass them (``setpriv --bounding-set``).
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from clinfusion.ingest import ingest
 from clinfusion.testing import write_tiny_cohort
-
-CLI = "from clinfusion.cli import main; raise SystemExit(main())"
-_DROP = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner,-linux_immutable"]
+from clinfusion.testing.privileges import mode_enforcing_cli
 
 
 def _command() -> list[str]:
-    if os.geteuid() != 0:
-        return [sys.executable, "-c", CLI]
-    if shutil.which("setpriv") is None:
+    cmd = mode_enforcing_cli()
+    if cmd is None:
         pytest.skip("running as root without setpriv (util-linux): file modes cannot be enforced")
-    return [*_DROP, sys.executable, "-c", CLI]
+    return cmd
 
 
 @pytest.fixture

@@ -4,26 +4,20 @@ capabilities that bypass them (``setpriv --bounding-set``), as in test_readonly_
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from clinfusion.testing import write_tiny_cohort
+from clinfusion.testing.privileges import mode_enforcing_cli
 from clinfusion.workspace import Workspace, read_catalog
-
-CLI = "from clinfusion.cli import main; raise SystemExit(main())"
-_DROP = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner,-linux_immutable"]
 
 
 def _command() -> list[str]:
-    if os.geteuid() != 0:
-        return [sys.executable, "-c", CLI]
-    if shutil.which("setpriv") is None:
+    cmd = mode_enforcing_cli()
+    if cmd is None:
         pytest.skip("running as root without setpriv (util-linux): file modes cannot be enforced")
-    return [*_DROP, sys.executable, "-c", CLI]
+    return cmd
 
 
 def test_an_unreadable_input_file_is_quarantined_and_the_cohort_goes_on(tmp_path: Path) -> None:

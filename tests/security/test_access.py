@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from clinfusion.review import audit, logins, reviews, users
 from clinfusion.review.store import DB_ENV, ReviewError, db_path
-from clinfusion.testing import postgres, write_tiny_cohort
+from clinfusion.testing import apptest, postgres, write_tiny_cohort
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[2] / "apps" / "review" / "app.py"
@@ -41,11 +41,7 @@ def app(ws, monkeypatch):
 
 
 def login(at: AppTest, user: str, password: str = PASSWORD) -> AppTest:
-    at.run()
-    at.text_input[0].input(user)
-    at.text_input[1].input(password)
-    at.button[0].click()
-    return at.run()
+    return apptest.login(at, user, password)
 
 
 def test_failed_login_stores_a_keyed_hash_of_the_typed_name_never_the_text(app, ws):
