@@ -25,6 +25,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check platform pipelines apps tests bench notebooks
+	$(BIN)/mypy platform/clinfusion
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q

@@ -87,7 +87,7 @@ def measure(url: str, pids: list[str], user: str, password: str, repeats: int) -
 
 def main(argv: list[str] | None = None) -> int:
     from clinfusion.review import server
-    from clinfusion.review.views import cohort_frame
+    from clinfusion.review.workspace_data import cohort_frame
     from clinfusion.workspace import Workspace
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -1,5 +1,11 @@
 """ECG benchmark: records/s of read + resample + filter + measure + features vs ``wfdb.rdrecord`` alone.
 
+Also, in the same run and on the same records: neurokit2's ``ecg_process`` on lead II (clean,
+R peaks, dwt delineation of one lead: the usual one-lead reference), and ``legacy``, our
+pipeline routed through the code it replaced (``nk.ecg_delineate``, a fresh filter design per
+call, quality one lead at a time), whose measurements and quality flags must equal the current ones (``values_identical``).
+Run on one core: ``OMP_NUM_THREADS=1 nice -n 10 python bench/ecg.py``.
+
 Runs both on the same real WFDB files (the 40 CinC 12-leads and PTB s0010_re from
 ``../shared/data/ecg``; MIT-BIH 100 with ``--holter``), alternating repeats, and writes JSON with
 both rates and their ratio. Also records heart-rate agreement with the independent references
@@ -12,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform as _stdlib_platform
 import time
 from pathlib import Path
@@ -31,7 +38,7 @@ def _ours(files: list[Path]) -> None:
     from clinfusion.modalities.ecg.features import lead_tokens
     from clinfusion.modalities.ecg.formats import wfdb as fmt
     from clinfusion.modalities.ecg.options import EcgOptions
-    from clinfusion.modalities.ecg.pipeline import process
+    from clinfusion.modalities.ecg.process import process
 
     opts = EcgOptions()
     for f in files:
@@ -40,6 +47,77 @@ def _ours(files: list[Path]) -> None:
         art = EcgArtifact(rec.windows, rec.valid, rec.present, rec.extra, rec.extra_names, m["lead_features"],
                           rec.fs_hz)
         lead_tokens({**m, "quality": rec.quality}, art)
+
+
+def _legacy():
+    """Context: measurements and quality through the replaced code paths (see module docstring)."""
+    import contextlib
+    import warnings
+
+    import clinfusion.modalities.ecg.delineation as dl
+    import clinfusion.modalities.ecg.process as proc
+    import clinfusion.modalities.ecg.signal as sig
+    import neurokit2 as nk
+    from clinfusion.modalities.ecg import quality
+    from scipy.signal import butter
+
+    def via_neurokit(x, rpeaks, fs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            w = nk.ecg_delineate(x, rpeaks, sampling_rate=fs, method="dwt")[1]
+        return {k: w[k] for k in dl.NEEDED}
+
+    def fresh(order, freqs, btype, fs):
+        return butter(order, list(freqs) if isinstance(freqs, tuple) else freqs, btype=btype, fs=fs, output="sos")
+
+    def per_lead(leads, fs, notch_hz):
+        return [quality.lead_flags(r, fs, notch_hz) for r in leads]
+
+    @contextlib.contextmanager
+    def patched():
+        saved = dl.dwt_waves, sig.butter_sos, proc.record_flags
+        dl.dwt_waves, sig.butter_sos, proc.record_flags = via_neurokit, fresh, per_lead
+        try:
+            yield
+        finally:
+            dl.dwt_waves, sig.butter_sos, proc.record_flags = saved
+
+    return patched()
+
+
+def _measured(files: list[Path]) -> list:
+    from clinfusion.modalities.ecg.formats import wfdb as fmt
+    from clinfusion.modalities.ecg.options import EcgOptions
+    from clinfusion.modalities.ecg.process import process
+
+    opts = EcgOptions()
+    out = []
+    for f in files:
+        rec = process(fmt.read(f, opts), opts)
+        m = rec.measurements
+        out.append((rec.quality, {k: m[k] for k in ("hr_bpm", "rr_ms", "pr_ms", "qrs_ms", "qt_ms", "qtc_ms", "axis_deg")},
+                    np.asarray(m["lead_features"])))
+    return out
+
+
+def _same(a: list, b: list) -> bool:
+    return all(qa == qb and all(np.array_equal(ma[k], mb[k], equal_nan=True) for k in ma)
+               and np.array_equal(fa, fb, equal_nan=True) for (qa, ma, fa), (qb, mb, fb) in zip(a, b, strict=True))
+
+
+def _neurokit_process(files: list[Path]) -> None:
+    import warnings
+
+    import neurokit2 as nk
+    import wfdb
+
+    for f in files:
+        rec = wfdb.rdrecord(str(f.with_suffix("")), physical=True)
+        names = [n.upper() for n in rec.sig_name]
+        lead = rec.p_signal[:, names.index("II") if "II" in names else 0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nk.ecg_process(np.nan_to_num(lead), sampling_rate=int(rec.fs))
 
 
 def _reference(files: list[Path]) -> None:
@@ -52,7 +130,7 @@ def _reference(files: list[Path]) -> None:
 def _agreement(base: Path) -> dict[str, float]:
     from clinfusion.modalities.ecg.formats import detect, format_module
     from clinfusion.modalities.ecg.options import EcgOptions
-    from clinfusion.modalities.ecg.pipeline import process
+    from clinfusion.modalities.ecg.process import process
     from clinfusion.modalities.ecg.read import annotation_hr
     from pydicom.data import get_testdata_file
 
@@ -88,7 +166,9 @@ def main(argv: list[str] | None = None) -> dict:
         raise SystemExit(f"no ECG files under {base}/ecg")
     _ours(files[:1])
     _reference(files[:1])  # warm imports and caches for both
-    ours, ref = [], []
+    _neurokit_process(files[:1])
+    load_start = round(os.getloadavg()[0], 2)
+    ours, ref, nkp, legacy = [], [], [], []
     for _ in range(args.repeats):
         t = time.perf_counter()
         _reference(files)
@@ -96,7 +176,18 @@ def main(argv: list[str] | None = None) -> dict:
         t = time.perf_counter()
         _ours(files)
         ours.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        _neurokit_process(files)
+        nkp.append(time.perf_counter() - t)
+        with _legacy():
+            t = time.perf_counter()
+            _ours(files)
+            legacy.append(time.perf_counter() - t)
+    with _legacy():
+        before = _measured(files)
+    identical = _same(_measured(files), before)
     ours_rps, ref_rps = len(files) / np.median(ours), len(files) / np.median(ref)
+    nk_rps, legacy_rps = len(files) / np.median(nkp), len(files) / np.median(legacy)
     result = {
         "what": "records/s: clinfusion read+resample(500 Hz)+band-pass+notch+quality+measurements+lead features "
                 "vs wfdb.rdrecord alone, same files, median of repeats",
@@ -105,6 +196,14 @@ def main(argv: list[str] | None = None) -> dict:
         "clinfusion_records_per_s": round(float(ours_rps), 2),
         "wfdb_rdrecord_records_per_s": round(float(ref_rps), 2),
         "ratio_clinfusion_over_rdrecord": round(float(ours_rps / ref_rps), 4),
+        "neurokit2_ecg_process_lead_ii_records_per_s": round(float(nk_rps), 2),
+        "ratio_clinfusion_12_leads_over_neurokit2_one_lead": round(float(ours_rps / nk_rps), 2),
+        "legacy_records_per_s": round(float(legacy_rps), 2),
+        "speedup_over_legacy": round(float(ours_rps / legacy_rps), 2),
+        "values_identical_to_legacy": bool(identical),
+        "target_records_per_s": 10.0,
+        "threads": os.environ.get("OMP_NUM_THREADS", "unset"),
+        "load_avg_1min": [load_start, round(os.getloadavg()[0], 2)],
         "agreement": _agreement(base),
         "machine": {"python": _stdlib_platform.python_version(), "cpu": _stdlib_platform.processor() or "unknown"},
     }

@@ -79,9 +79,11 @@ def mnar(data, cohort: Path, ws_root: Path, rate: float, seed: int):
     return replace(data, tokens=tokens), hidden / max(present, 1)
 
 
-def evaluate(data, splits, config) -> tuple[dict[str, float], float]:
-    """Mean fold C-index per model, and the training time."""
+def evaluate(data, splits, config) -> tuple[dict[str, float], float, dict]:
+    """Mean fold C-index per model, the training time, and the default model and fusion vs the best
+    classical baseline (paired t over folds + paired bootstrap over patients, ``vs_best_classical``)."""
     from clinfusion.evaluation import summarize
+    from clinfusion.evaluation.paired import vs_best_classical
     from clinfusion.training.cv import run_cv
 
     t0 = time.perf_counter()
@@ -92,8 +94,9 @@ def evaluate(data, splits, config) -> tuple[dict[str, float], float]:
         ix = data.index(ids)
         return data.time[ix], data.event[ix], data.diagnosis[ix]
 
-    models = summarize(run.predictions, outcomes, 0, config.seed)
-    return {k: round(float(v["cindex_mean"]), 4) for k, v in models.items()}, seconds
+    models = summarize(run.predictions, outcomes, config.bootstrap, config.seed, default_model=config.default_model)
+    paired = vs_best_classical(run.predictions, models, config.default_model, outcomes, config.bootstrap, config.seed)
+    return {k: round(float(v["cindex_mean"]), 4) for k, v in models.items()}, seconds, paired
 
 
 def bars(full: dict[str, float], miss: dict[str, float], oracle: float) -> dict[str, object]:
@@ -109,6 +112,19 @@ def bars(full: dict[str, float], miss: dict[str, float], oracle: float) -> dict[
         "mnar_drop_fusion": round(drop_f, 4), "mnar_drop_concat_mlp": round(drop_c, 4),
         "mnar_drop_le_0.02": bool(drop_f <= 0.02), "mnar_drop_lt_concat": bool(drop_f < drop_c),
     }
+
+
+def default_bars(full: dict[str, float], miss: dict[str, float], oracle: float, default: str) -> dict[str, object]:
+    """Issue #16: (C_default - 0.5) >= 0.9 (C_oracle - 0.5); under MNAR the default model loses at most 0.02 and
+    less than early concatenation."""
+    if default not in full:
+        return {}
+    ratio = (full[default] - 0.5) / (oracle - 0.5)
+    drop = full[default] - miss.get(default, float("nan"))
+    drop_c = full["concat_mlp"] - miss["concat_mlp"] if "concat_mlp" in full else float("nan")
+    return {"default_oracle_ratio": round(ratio, 4), "default_oracle_ratio_ge_0.9": bool(ratio >= 0.9),
+            "mnar_drop_default": round(drop, 4), "mnar_drop_default_le_0.02": bool(drop <= 0.02),
+            "mnar_drop_default_lt_concat": bool(drop < drop_c)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,18 +146,19 @@ def main(argv: list[str] | None = None) -> int:
     from clinfusion.workspace import Workspace
 
     cohort, ws_dir, timings = prepare(args.work, args.patients, args.seed)
-    config = load_train_config(args.config, bootstrap=0)
+    config = load_train_config(args.config, bootstrap=200)  # paired bootstrap of the default model vs the best classical
     data = load_cohort(Workspace(ws_dir), config.modalities, config.encoders, config.covariates)
     splits = default_splits(data, args.folds, config.seed)
-    full, timings["cv_complete_s"] = evaluate(data, splits, config)
+    full, timings["cv_complete_s"], paired_full = evaluate(data, splits, config)
     missing, share = mnar(data, cohort, ws_dir, args.rate, args.seed)
-    miss, timings["cv_mnar_s"] = evaluate(missing, splits, config)
+    miss, timings["cv_mnar_s"], paired_mnar = evaluate(missing, splits, config)
     orc = oracle(cohort)["cindex"]
     result = {
         "patients": len(data.patient_ids), "folds": args.folds, "modalities": data.modalities,
         "config": str(args.config or "default_train.yaml"), "oracle_cindex": round(orc, 4),
         "complete": full, "mnar": {"rate": args.rate, "hidden_share": round(share, 4), "cindex": miss},
-        "bars": bars(full, miss, orc), "seconds": {k: round(v, 1) for k, v in timings.items()},
+        "bars": {**bars(full, miss, orc), **default_bars(full, miss, orc, config.default_model)},
+        "default_model": config.default_model, "paired": {"complete": paired_full, "mnar": paired_mnar}, "seconds": {k: round(v, 1) for k, v in timings.items()},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))

@@ -32,7 +32,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from clinfusion.modalities.pathology.backends import open_slide
-from clinfusion.modalities.pathology.pipeline import PathologyOptions, process_slide
+from clinfusion.modalities.pathology.process import PathologyOptions, process_slide
 from clinfusion.modalities.pathology.tiling import read_threads
 from clinfusion.testing import shared_data_dir
 from clinfusion.testing.slides import write_synthetic_slide

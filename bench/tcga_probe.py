@@ -73,8 +73,7 @@ def probe_fold(data, split, config) -> dict[str, float]:
     from clinfusion.evaluation import harrell_c
     from clinfusion.models.baselines import SurvivalForest
     from clinfusion.training.cv import _classical, _inner_split
-    from clinfusion.training.flat import FlatScaler, pooled_features
-    from clinfusion.training.preprocess import CovariateEncoder
+    from clinfusion.training.flat import fit_covariates, flat_encoder, pooled_frame
 
     tr, te = list(split.train), list(split.val)
     itr, ite = data.index(tr), data.index(te)
@@ -85,11 +84,11 @@ def probe_fold(data, split, config) -> dict[str, float]:
 
     _, inner_va = _inner_split(data, tr, config.optim.inner_val_fraction, config.seed)
     out = {p.model: cidx(p.test_risk) for p in _classical(data, split, config, np.isin(np.array(tr), inner_va))}
-    enc = CovariateEncoder.fit(data.covariates.iloc[itr])
+    enc = fit_covariates(data, tr)
     blocks = [(enc.transform(data.covariates.iloc[itr]), enc.transform(data.covariates.iloc[ite]))]
     for mods in (["clinical"], [m for m in data.modalities if m != "clinical"]):
-        raw_tr, raw_te = pooled_features(data, tr, mods), pooled_features(data, te, mods)
-        sc = FlatScaler.fit(raw_tr)
+        raw_tr, raw_te = pooled_frame(data, tr, mods), pooled_frame(data, te, mods)
+        sc = flat_encoder(data, tr, mods)
         blocks.append((sc.transform(raw_tr), sc.transform(raw_te)))
     a, b = np.concatenate([x for x, _ in blocks], 1), np.concatenate([x for _, x in blocks], 1)
     n_clin = blocks[0][0].shape[1] + blocks[1][0].shape[1]

@@ -1,9 +1,9 @@
-"""Scheduled cohort retraining as a Prefect flow (``clinfusion.retrain.flows``).
+"""Scheduled cohort retraining as a Prefect flow (``clinfusion.retrain.prefect_flow``).
 
     python -m pipelines.retrain --workspace WS [--config CFG] [--force]       # one flow run now
     python -m pipelines.retrain --workspace WS --cron "0 2 * * 0" [--config CFG]  # serve on a schedule
 
-Without Prefect, ``clinfusion retrain`` runs the same steps once (``clinfusion.retrain.flow.retrain``).
+Without Prefect, ``clinfusion retrain`` runs the same steps once (``clinfusion.retrain.cycle.retrain``).
 Point runs at a Prefect server with ``PREFECT_API_URL`` (docs/retrain.md).
 """
 
@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="train even without new data")
     parser.add_argument("--cron", default=None, help='serve a deployment on this cron schedule, e.g. "0 2 * * 0"')
     args = parser.parse_args(argv)
-    from clinfusion.retrain.flows import deployment, retrain_flow
+    from clinfusion.retrain.prefect_flow import deployment, retrain_flow
 
     if args.cron:
         from prefect import serve

@@ -5,14 +5,14 @@ from __future__ import annotations
 import images
 import streamlit as st
 import ui
-from clinfusion.review import plots, reviews, views
+from clinfusion.review import plots, reviews, workspace_data
 from clinfusion.workspace import Workspace
 
 PRESETS = ("lung", "mediastinum", "bone", "auto")
 
 
 def radiology(ws: Workspace, pid: str) -> None:
-    series = views.radiology_series(ws, pid)
+    series = workspace_data.radiology_series(ws, pid)
     if not series:
         st.info("no radiology for this patient")
         return
@@ -27,7 +27,7 @@ def radiology(ws: Workspace, pid: str) -> None:
 
 
 def pathology(ws: Workspace, pid: str) -> None:
-    slides = views.pathology_slides(ws, pid)
+    slides = workspace_data.pathology_slides(ws, pid)
     if not slides:
         st.info("no pathology slide for this patient")
         return
@@ -48,7 +48,7 @@ def pathology(ws: Workspace, pid: str) -> None:
 
 
 def ecg(ws: Workspace, pid: str) -> None:
-    recs = views.ecg_records(ws, pid)
+    recs = workspace_data.ecg_records(ws, pid)
     if not recs:
         st.info("no ECG for this patient")
         return
@@ -74,7 +74,7 @@ def genomics(ws: Workspace, pid: str) -> None:
 
 
 def reports(ws: Workspace, pid: str) -> None:
-    recs = views.report_records(ws, pid)
+    recs = workspace_data.report_records(ws, pid)
     if not recs:
         st.info("no reports for this patient")
         return

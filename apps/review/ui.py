@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import streamlit as st
-from clinfusion.review import audit, views
+from clinfusion.review import audit, workspace_data
 from clinfusion.review.store import ReviewError
 from clinfusion.review.users import Session, authenticate, validate_session
 from clinfusion.workspace import Workspace
@@ -110,7 +110,7 @@ def cohort_frame(root: str):
 
 @st.cache_data(show_spinner=False)
 def _cohort_frame(root: str, stamp: float):
-    return views.cohort_frame(Workspace(Path(root)))
+    return workspace_data.cohort_frame(Workspace(Path(root)))
 
 
 def timeline(root: str, pid: str):
@@ -119,17 +119,17 @@ def timeline(root: str, pid: str):
 
 @st.cache_data(show_spinner=False)
 def _timeline(root: str, pid: str, stamp: float):
-    return views.timeline(Workspace(Path(root)), pid)
+    return workspace_data.timeline(Workspace(Path(root)), pid)
 
 
 @st.cache_resource(show_spinner=False)
 def axial(path: str):
-    return views.load_axial(Path(path))
+    return workspace_data.load_axial(Path(path))
 
 
 @st.cache_data(show_spinner=False)
 def genomics(root: str):
-    return views.genomics_scores(Workspace(Path(root)))
+    return workspace_data.genomics_scores(Workspace(Path(root)))
 
 
 def model_alias() -> str:
@@ -172,7 +172,12 @@ def slide_heatmap(root: str, run_id: str, pid: str, item: str, slide_dir: str):
     if preds is None or preds.run_id != run_id:
         return None, "attention heatmap: no served model for this workspace"
     weights = attention.read_patient_attention(preds.artifact_dir / attention.ATTENTION_FILE, pid)
-    return attention.slide_heatmap(Path(slide_dir), weights, item)
+    tokens = None
+    if weights is not None and (weights["modality"] == "pathology").any():
+        from clinfusion.modalities.pathology.heatmap import prototype_tokens
+
+        tokens = prototype_tokens(Path(root), pid, int((weights["modality"] == "pathology").sum()))
+    return attention.slide_heatmap(Path(slide_dir), weights, item, tokens)
 
 
 def token_features(root: str):

@@ -12,11 +12,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from clinfusion.errors import ConfigError
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)
+
+
+class NoOptions(BaseModel):
+    """Settings model of a component without settings (reader options, encoder config): rejects any key."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 def validation_error(err: ValidationError, source: str) -> ConfigError:

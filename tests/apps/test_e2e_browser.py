@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from clinfusion.review import reviews, server
-from clinfusion.review.views import cohort_frame
+from clinfusion.review.workspace_data import cohort_frame
 from clinfusion.workspace import Workspace
 
 from .conftest import PASSWORD

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from clinfusion.review.predictions import load_predictions
-from clinfusion.review.views import cohort_frame, ingested
+from clinfusion.review.workspace_data import cohort_frame, ingested
 from clinfusion.testing.app_images import inline_images
 from clinfusion.tracking.listing import list_runs, list_versions
 from clinfusion.workspace import Workspace

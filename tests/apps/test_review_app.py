@@ -7,7 +7,7 @@ import time
 import pytest
 from clinfusion.review import audit, logins, reviews
 from clinfusion.review.users import Session
-from clinfusion.review.views import cohort_frame
+from clinfusion.review.workspace_data import cohort_frame
 from clinfusion.testing import apptest
 from clinfusion.testing.app_images import inline_images
 from clinfusion.workspace import Workspace

@@ -101,7 +101,7 @@ def test_overlong_password_is_refused_readably(ws: Path, capsys: pytest.CaptureF
 def test_a_pydantic_error_outside_a_loader_is_readable(capsys: pytest.CaptureFixture[str],
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """The last line of defence in main(): a config object built in code with a bad value."""
-    from clinfusion.cohort import validate
+    from clinfusion.ingest import validate
     from clinfusion.training.config import TrainConfig
 
     def broken(*_args, **_kwargs):

@@ -80,7 +80,7 @@ def test_train_serve_review_retrain_gate_promote_rollback(tmp_path, monkeypatch)
     from clinfusion.review.predictions import load_predictions
     from clinfusion.review.reviews import list_reviews
     from clinfusion.review.users import add_user
-    from clinfusion.review.views import clinical_table
+    from clinfusion.review.workspace_data import clinical_table
     from clinfusion.tracking.registry import aliases, client, default_model_name, run_table
     from clinfusion.workspace import Workspace
 

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from clinfusion.cli.app import main
 from clinfusion.cohort.splits import read_split_dir
-from clinfusion.cohort.validate import validate_cohort
 from clinfusion.importers.tcga import import_tcga
 from clinfusion.importers.tcga_clinical import DAYS_PER_MONTH
+from clinfusion.ingest.validate import validate_cohort
 from clinfusion.testing import requires_shared_data, shared_data_dir
 
 EXPECTED = {"blca": 373, "brca": 956, "luad": 453, "coadread": 340, "kirc": 345}

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from clinfusion.errors import ConfigError
+from clinfusion.evaluation import harrell_c
 from clinfusion.retrain import load_retrain_config
 from clinfusion.retrain.config import GateConfig, SubgroupSpec
-from clinfusion.retrain.gate import Scores, concordance, decide, paired_bootstrap_cdiff, subgroup_labels
+from clinfusion.retrain.gate import Scores, decide, paired_bootstrap_cdiff, subgroup_labels
 
 CFG = GateConfig(n_bootstrap=200, subgroups=(SubgroupSpec(column="sex"),))
 
@@ -75,7 +76,7 @@ def test_paired_bootstrap_point_matches_the_difference_of_c_indices():
     a, b = lp + rng.normal(size=150), lp
     s = Scores(patient_ids=ids, time=t, event=e, champion=a, challenger=b)
     diff, lo, hi = paired_bootstrap_cdiff(s, 100, 0.95, 0)
-    assert diff == pytest.approx(concordance(t, e, b) - concordance(t, e, a))
+    assert diff == pytest.approx(harrell_c(t, e, b) - harrell_c(t, e, a))
     assert lo <= diff <= hi
 
 

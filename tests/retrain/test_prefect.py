@@ -34,7 +34,7 @@ def workspace(tmp_path):
 def test_cron_deployment_and_flow_run(harness, workspace, tmp_path):
     import asyncio
 
-    from clinfusion.retrain.flows import FLOW_NAME, deployment, retrain_flow
+    from clinfusion.retrain.prefect_flow import FLOW_NAME, deployment, retrain_flow
     from prefect.client.orchestration import get_client
 
     cfg = tmp_path / "retrain.yaml"

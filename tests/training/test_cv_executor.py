@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 from clinfusion.cli.app import main
-from clinfusion.retrain.executors import LocalExecutor
+from clinfusion.executors import LocalExecutor
 from clinfusion.testing.tokens import make_token_cohort
 from clinfusion.training import cohort_from_frames, load_train_config
 from clinfusion.training.cv import default_splits, run_cv, run_fold

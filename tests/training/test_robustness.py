@@ -83,19 +83,23 @@ def test_wide_only_candidate_ignores_tokens_and_selection_is_recorded():
         train_fusion(no_cov, no_cov.patient_ids[:30], only_wide)
 
 
-def test_wide_tokens_path_roundtrips_and_flat_scaler_width_is_fixed():
-    from clinfusion.training.flat import FlatScaler
+def test_wide_tokens_path_roundtrips_and_flat_encoder_width_is_fixed():
+    import pandas as pd
+    from clinfusion.training.flat import fit_pooled, pooled_names
     from clinfusion.training.trainer import rebuild
 
-    x = np.array([[1.0, np.nan, 2.0], [2.0, 1.0, np.nan], [3.0, np.nan, np.nan]])
-    sc = FlatScaler.fit(x)
-    assert sc.transform(np.array([[1.0, 1.0, 1.0]])).shape[1] == sc.width == sc.transform(x).shape[1]
-    assert FlatScaler.from_dict(sc.to_dict()).transform(x).tolist() == sc.transform(x).tolist()
+    dims = {"a": 1, "b": 1}
+    x = pd.DataFrame([[1.0, np.nan, 2.0, 5.0], [2.0, 1.0, np.nan, np.nan], [3.0, np.nan, np.nan, np.nan]],
+                     columns=pooled_names(["a", "b"], dims))
+    sc = fit_pooled(x, ["a", "b"], dims)
+    assert sc.transform(x.iloc[:1].fillna(1.0)).shape[1] == sc.width == sc.transform(x).shape[1] == 4 + 2
+    assert sc.feature_names[-1] == "b__missing" and sc.transform(x)[:, -1].tolist() == [0.0, 1.0, 1.0]
+    assert type(sc).from_dict(sc.to_dict()).transform(x).tolist() == sc.transform(x).tolist()
     c = make_token_cohort(30, ("genomics", "ecg"), missing_rate=0.3, seed=4)
     data = cohort_from_frames(c.clinical, c.tokens)
     cfg = load_train_config({"model": {"hidden": 8, "wide_tokens": True}, "optim": {"epochs": 3, "patience": 2}})
     fit = train_fusion(data, data.patient_ids[:20], cfg)
-    assert fit.flat is not None and fit.n_wide == len(fit.covariates.names) + fit.flat.width
+    assert fit.flat is not None and fit.n_wide == fit.covariates.width + fit.flat.width
     again = rebuild(fit.spec(), fit.model.state_dict())
     te = data.patient_ids[20:]
     assert np.allclose(predict_fusion(fit, data, te)["risk"], predict_fusion(again, data, te)["risk"], atol=1e-6)

@@ -34,6 +34,11 @@ def test_train_cli_writes_results_and_a_reloadable_mlflow_model(tmp_path):
         assert len(m["cindex"]) == 2
         assert 0.0 <= m["cindex_mean"] <= 1.0
     assert "auroc_mean" in res["models"]["fusion"]
+    # the stack is the default model: first in the results, weights per fold and for the final model
+    assert res["default_model"] == "stack" and next(iter(res["models"])) == "stack"
+    stack = res["models"]["stack"]
+    assert len(stack["weights"]) == 2 and all(w >= 0 for fold in stack["weights"] for w in fold.values())
+    assert set(stack["final_weights"]["weights"]) <= set(stack["candidates"]) and "fusion" in stack["candidates"]
     assert res["mlflow_run_id"]
     # the registered pyfunc loads in a fresh process and reproduces the logged predictions
     code = (
@@ -63,3 +68,33 @@ def test_train_cli_writes_results_and_a_reloadable_mlflow_model(tmp_path):
     assert set(summary.columns) == {"modality", "name", "mean_abs"}
     assert main(["evaluate", "--json", str(out)]) == 0
     assert isinstance(pd.read_json(out, typ="series"), pd.Series)
+
+
+@pytest.mark.slow
+def test_train_model_option_registers_that_model_and_names_it_default(tmp_path):
+    import mlflow
+    from mlflow.artifacts import download_artifacts
+
+    cohort = make_token_cohort(24, ("genomics",), seed=5)
+    ws = write_token_workspace(cohort, tmp_path)
+    (tmp_path / "cfg.yaml").write_text(yaml.safe_dump({**CFG, "baselines": ["clinical_cox"]}))
+    out = tmp_path / "res.json"
+    rc = main(["train", "--workspace", str(ws.root), "--config", str(tmp_path / "cfg.yaml"), "--folds", "2",
+               "--json", str(out), "--model", "fusion"])
+    assert rc == 0
+    res = json.loads(out.read_text())
+    assert res["default_model"] == "fusion" and next(iter(res["models"])) == "fusion"
+    assert {"stack", "clinical_cox"} <= set(res["models"])  # the others stay separate entries
+    mlflow.set_tracking_uri(res["mlflow_tracking_uri"])
+    folds = pd.read_csv(download_artifacts(run_id=res["mlflow_run_id"], artifact_path="fold_predictions.csv"))
+    held = folds[folds["held_out"]].set_index("patient_id")
+    fusion_rows = res["models"]["fusion"]
+    assert len(held) == res["n_patients"] and len(fusion_rows["cindex"]) == 2
+    files = {a.path for a in mlflow.MlflowClient().list_artifacts(res["mlflow_run_id"], "fusion/artifacts")}
+    assert {"fusion/artifacts/spec.json", "fusion/artifacts/weights.pt"} <= files  # the fusion pyfunc, not a pickle
+
+def test_train_model_option_rejects_an_unknown_model(tmp_path, capsys):
+    cohort = make_token_cohort(8, ("genomics",), seed=5)
+    ws = write_token_workspace(cohort, tmp_path)
+    assert main(["train", "--workspace", str(ws.root), "--folds", "2", "--model", "magic"]) != 0
+    assert "default_model" in capsys.readouterr().err

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 from clinfusion.cohort.splits import Split
 from clinfusion.errors import CohortSpecError, ConfigError
+from clinfusion.tabular import TabularEncoder
 from clinfusion.testing.tokens import make_token_cohort
 from clinfusion.training import cohort_from_frames, flatten, load_train_config
 from clinfusion.training.cv import map_splits
-from clinfusion.training.preprocess import CovariateEncoder, TokenStandardizer
+from clinfusion.training.preprocess import TokenStandardizer
 
 SMALL = {"model": {"hidden": 8}, "optim": {"epochs": 3, "patience": 2}, "bootstrap": 0}
 
@@ -30,10 +31,11 @@ def test_preprocessing_is_fitted_on_training_ids_only():
     assert np.allclose(z.mean(0), 0, atol=1e-5)
     assert not np.allclose(std.apply("genomics", c.tokens["genomics"][c.patient_ids[7]].tokens).mean(), 0, atol=1e-6)
     assert TokenStandardizer.from_dict(std.to_dict()).mean == std.mean
-    enc = CovariateEncoder.fit(c.clinical[["age", "stage"]].iloc[:5])
+    enc = TabularEncoder.fit(c.clinical[["age", "stage"]].iloc[:5])
     x = enc.transform(c.clinical[["age", "stage"]])
-    assert x.shape[1] == len(enc.names)
-    assert CovariateEncoder.from_dict(enc.to_dict()).transform(c.clinical[["age", "stage"]]).tolist() == x.tolist()
+    assert x.shape[1] == enc.width
+    assert np.allclose(x[:5, 0].mean(), 0, atol=1e-6) and not np.allclose(x[5:, 0].mean(), 0, atol=1e-6)
+    assert TabularEncoder.from_dict(enc.to_dict()).transform(c.clinical[["age", "stage"]]).tolist() == x.tolist()
 
 
 def test_split_files_map_raw_ids_to_pseudonyms():

@@ -15,6 +15,8 @@ from clinfusion.cli import (
     cohort_cmds,
     featurize_cmds,
     import_cmds,
+    pacs_cmds,
+    privacy_cmds,
     retrain_cmds,
     synth_cmds,
     train_cmds,
@@ -46,7 +48,7 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for
 
 # Explicit registry of command groups: each module exposes COMMANDS = {name: function}.
 # A new group is a new module listed here.
-COMMAND_MODULES = (cohort_cmds, featurize_cmds, synth_cmds, import_cmds, train_cmds, app_cmds, retrain_cmds)
+COMMAND_MODULES = (cohort_cmds, featurize_cmds, synth_cmds, import_cmds, train_cmds, app_cmds, retrain_cmds, pacs_cmds, privacy_cmds)
 for _module in COMMAND_MODULES:
     for _name, _fn in _module.COMMANDS.items():
         if isinstance(_fn, typer.Typer):  # a sub-group, e.g. `clinfusion import tcga`

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -18,35 +16,13 @@ DB_OPTION = typer.Option(None, "--review-db", envvar="CLINFUSION_REVIEW_DB", sho
                               "default: WS/review/review.sqlite.")
 
 
-def app_script() -> Path:
-    """``apps/review/app.py`` of this checkout (the app is not part of the installed package).
-
-    Raises:
-        ConfigError: the checkout has no review app.
-    """
-    from clinfusion.errors import ConfigError
-
-    path = Path(__file__).resolve().parents[3] / "apps" / "review" / "app.py"
-    if not path.exists():
-        raise ConfigError("the review app is missing from this checkout", file=path)
-    return path
-
-
-def streamlit_command(workspace: Path, port: int) -> tuple[list[str], dict[str, str]]:
-    """The command line and environment that serve the review app on 127.0.0.1:``port``."""
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app_script()), "--server.address", "127.0.0.1",
-           "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
-    env = {**os.environ, "CLINFUSION_WORKSPACE": str(Path(workspace).resolve()), "MLFLOW_DISABLE_TELEMETRY": "true"}
-    return cmd, env
-
-
 def app(workspace: Path = WS_OPTION, port: int = typer.Option(8501, "--port", "-p", help="Port on 127.0.0.1."),
         alias: str = typer.Option("champion", "--alias", help="Registry alias whose model version the app serves "
                                   "(e.g. challenger for a shadow view; changeable in the app's sidebar)."),
         review_db: str | None = DB_OPTION) -> int:
     """Serve the clinician review app for a workspace on http://127.0.0.1:PORT (log in with a user of
     `clinfusion users add`)."""
+    from clinfusion.review.server import serve_foreground, streamlit_command
     from clinfusion.review.users import list_users
     from clinfusion.workspace import Workspace
 
@@ -58,8 +34,6 @@ def app(workspace: Path = WS_OPTION, port: int = typer.Option(8501, "--port", "-
     if review_db:
         env["CLINFUSION_REVIEW_DB"] = review_db
     console.print(f"review app on http://127.0.0.1:{port} (Ctrl+C or SIGTERM stops it)")
-    from clinfusion.review.server import serve_foreground
-
     return serve_foreground(cmd, env)  # forwards SIGTERM/SIGINT/SIGHUP to Streamlit and waits for it
 
 

@@ -15,7 +15,7 @@ EXIT_QUARANTINED = 2
 
 def validate(cohort_dir: Path = typer.Argument(..., help="Cohort directory (with cohort.yaml).")) -> int:
     """Check a cohort directory and list every problem found."""
-    from clinfusion.cohort.validate import validate_cohort
+    from clinfusion.ingest.validate import validate_cohort
 
     report = validate_cohort(cohort_dir)
     if report.ok:
@@ -95,9 +95,9 @@ def export(
 ) -> int:
     """Write a table of a modality's interpretable per-item features and metadata."""
     from clinfusion.errors import ConfigError
+    from clinfusion.modalities.export import export_modality
     from clinfusion.workspace import Workspace
     from clinfusion.workspace.csvsafe import write_csv
-    from clinfusion.workspace.export import export_modality
 
     if out.suffix not in (".csv", ".parquet"):
         raise ConfigError("expected an output file ending in .csv or .parquet", file=out, field="--out")

@@ -31,7 +31,7 @@ def tcga(
     if fmt not in ("parquet", "tsv"):
         raise ConfigError(f"unknown format {fmt!r}; expected one of ['parquet', 'tsv']", field="--format")
     r = import_tcga(csv, splits, out, clinical=clinical, gene_sets=list(gene_sets) if gene_sets else None,
-                    name=name, fmt=fmt, overwrite=overwrite)  # type: ignore[arg-type]
+                    name=name, fmt=fmt, overwrite=overwrite)  # type: ignore[arg-type]  # fmt checked against the Literal above
     blocks = ", ".join(f"{b} {p}x{g}" for b, (p, g) in r.genomics.items())
     console.print(f"imported {r.name} into {r.out}: {r.n_slides} slides -> {r.n_patients} patients; genomics: {blocks}; "
                   f"CDR matched: {r.clinical.get('cdr_matched', 0)}; folds: {r.n_folds}")

@@ -87,8 +87,8 @@ def retrain(
 
     if review_db:  # the store is resolved from the environment by every reader of reviews in the run
         os.environ[DB_ENV] = review_db
-    from clinfusion.retrain.executors import executor as make
-    from clinfusion.retrain.flow import retrain as run
+    from clinfusion.executors import executor as make
+    from clinfusion.retrain.cycle import retrain as run
 
     cfg = load_retrain_config(config, executor=executor or ("ray" if ray_address else None), ray_address=ray_address,
                               tracking_uri=tracking_uri)
@@ -109,7 +109,7 @@ def schedule(
     try:
         from prefect import serve
 
-        from clinfusion.retrain.flows import deployment
+        from clinfusion.retrain.prefect_flow import deployment
     except ImportError as err:  # optional dependency
         raise typer.BadParameter(f"scheduling needs prefect (pip install -e '.[retrain]'): {err}") from None
     dep = deployment(workspace, cron, config=config, name=name, timezone=timezone)

@@ -8,19 +8,17 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from clinfusion.cli.console import console, err_console, print_frame
+from clinfusion.cli.console import console, err_console
 from clinfusion.cli.locking import writes_workspace
-
-TABLE_KEYS = ("cindex_mean", "cindex_sd", "uno_c_mean", "td_auc_mean", "ibs_mean", "auroc_mean")
+from clinfusion.cli.results_view import print_results
 
 
 def results_table(result: dict) -> pd.DataFrame:
-    """One row per model (fusion first), with the oracle row when known."""
-    rows = [{"model": name, **{k: res.get(k) for k in TABLE_KEYS}} for name, res in result["models"].items()]
-    if result.get("oracle"):
-        rows.append({"model": "oracle", "cindex_mean": result["oracle"]["cindex"]})
-    table = pd.DataFrame(rows).round(3)
-    return table.dropna(axis=1, how="all").fillna("")  # e.g. no diagnosis task: no AUROC column
+    """The results table: :func:`clinfusion.evaluation.summary.results_table` (default model first,
+    paired differences and calibration columns)."""
+    from clinfusion.evaluation.summary import results_table as table
+
+    return table(result)
 
 
 def print_encoders(result: dict) -> None:
@@ -40,6 +38,8 @@ def train(
     modalities: str = typer.Option(None, "--modalities", help="Comma-separated modalities to train on (default: every "
                                    "ingested one; train refuses one without tokens unless this leaves it out)."),
     json_out: Path = typer.Option(None, "--json", help="Write the results JSON here."),
+    repeats: int = typer.Option(1, "--repeats", min=1, help="Repeat the CV with R seeds (fold assignment and "
+                                "initialisation): mean, spread and paired differences over repeats x folds (R times the time)."),
     no_mlflow: bool = typer.Option(False, "--no-mlflow", help="Skip the final model and the MLflow run."),
     tracking_uri: str = typer.Option(None, "--tracking-uri", envvar="MLFLOW_TRACKING_URI",
                                      help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else WS/mlflow.db)."),
@@ -48,11 +48,15 @@ def train(
     ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster to join (e.g. auto or HEAD:6379; "
                                     "default: start a local Ray)."),
     ray_cpus: int = typer.Option(None, "--ray-cpus", min=1, help="CPUs of a local Ray (default: all of this machine)."),
+    model: str = typer.Option(None, "--model", help="The model to register and serve: stack (default: the super "
+                              "learner over fusion and baselines), fusion, or any candidate name (e.g. coxnet, rsf); "
+                              "sets default_model in the results."),
 ) -> int:
-    """Cross-validate the fusion model and the baselines on the same folds; log the run to MLflow."""
+    """Cross-validate the fusion model, the baselines and the stack on the same folds; register the
+    default model (the stack unless --model says otherwise) and log the run to MLflow."""
     import os
 
-    from clinfusion.retrain.executors import make_executor
+    from clinfusion.executors import make_executor
     from clinfusion.training import load_train_config
     from clinfusion.training.pipeline import train_workspace
     from clinfusion.workspace import Workspace
@@ -62,12 +66,18 @@ def train(
     runner = make_executor(executor, ray_address, ray_cpus or os.cpu_count() or 2)
     ws = Workspace.open(workspace)
     mods = [m.strip() for m in modalities.split(",") if m.strip()] if modalities else None
-    cfg = load_train_config(config, modalities=mods)
+    cfg = load_train_config(config, modalities=mods, default_model=model)
     with runner:  # Ray (when asked for) starts once here and stops after the run
         result = train_workspace(ws, cfg, splits_dir=splits, folds=folds, track=not no_mlflow, tracking_uri=tracking_uri,
                                  progress=lambda msg: err_console.print(msg, highlight=False),
                                  executor=None if executor == "local" else runner)
-    print_frame(results_table(result), title=f"{result['folds']}-fold CV, {result['n_patients']} patients ({result['splits']})")
+        if repeats > 1:
+            from clinfusion.training.repeats import repeat_workspace
+
+            result["repeats"] = repeat_workspace(ws, cfg, result, repeats, splits_dir=splits, folds=folds,
+                                                 progress=lambda msg: err_console.print(msg, highlight=False),
+                                                 executor=None if executor == "local" else runner)
+    print_results(result, title=f"{result['folds']}-fold CV, {result['n_patients']} patients ({result['splits']})")
     print_encoders(result)
     if "mlflow_run_id" in result:
         alias = f" (alias: {result['model_alias']})" if result.get("model_alias") else ""
@@ -89,7 +99,7 @@ def evaluate(
     """Print a results table, or score a workspace with a logged model (Harrell's C of its risks)."""
     if json_in is not None:
         result = json.loads(json_in.read_text())
-        print_frame(results_table(result), title=str(json_in))
+        print_results(result, title=str(json_in))
         return 0
     if not (model_uri and workspace):
         raise typer.BadParameter("give --json, or --model-uri with --workspace")

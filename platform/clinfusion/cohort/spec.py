@@ -19,6 +19,13 @@ from clinfusion.errors import CohortSpecError, Problem
 COHORT_FILE = "cohort.yaml"
 MODALITIES: tuple[str, ...] = ("radiology", "pathology", "ecg", "genomics", "reports")
 """File-based modalities discovered from patterns; ``clinical`` comes from the clinical table."""
+TABLE_MODALITIES: tuple[str, ...] = ("clinical",)
+"""Modalities read from a cohort table (``clinical.csv``) rather than from discovered files."""
+ALL_MODALITIES: tuple[str, ...] = (*TABLE_MODALITIES, *MODALITIES)
+"""Every modality: the one list (``clinfusion.modalities.registry`` has one plugin per name)."""
+
+REMOTE_MODALITIES: tuple[str, ...] = ("radiology",)
+"""Modalities that may name a DICOMweb server as their source (``source: dicomweb``)."""
 
 _DEFAULT_PATHS: dict[str, tuple[str, ...]] = {
     "radiology": ("radiology/{patient_id}/**/*",),
@@ -76,12 +83,80 @@ class ClinicalSpec(_Frozen):
         return check_relative(p)
 
 
+class DicomWebAuth(_Frozen):
+    """How to authenticate to a DICOMweb server: secrets come from environment variables, never the file.
+
+    Attributes:
+        type: ``basic`` (user name and password) or ``bearer`` (a token).
+        username_env, password_env: variables holding the basic credentials.
+        token_env: variable holding the bearer token.
+    """
+
+    type: Literal["basic", "bearer"]
+    username_env: str | None = None
+    password_env: str | None = None
+    token_env: str | None = None
+
+    @model_validator(mode="after")
+    def _names(self) -> DicomWebAuth:
+        need = ("username_env", "password_env") if self.type == "basic" else ("token_env",)
+        for key in need:
+            value = getattr(self, key)
+            if not value or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+                raise ValueError(f"auth type {self.type!r} needs `{key}`: the NAME of an environment variable")
+        return self
+
+
+class DicomWebSpec(_Frozen):
+    """A DICOMweb server as the source of a modality (docs/pacs.md).
+
+    Attributes:
+        url: base URL of the DICOMweb service (QIDO-RS, WADO-RS, STOW-RS below it), http(s).
+        auth: optional basic/bearer authentication from environment variables.
+        patients: optional CSV (cohort-relative) with columns ``patient_id`` and ``dicom_patient_id``
+            mapping clinical-table ids to the PACS PatientID; default: PatientID = patient_id.
+        timeout_s: per-request timeout in seconds.
+        retries: attempts per request on network errors, timeouts, 408/429 and 5xx (>= 1).
+        backoff_s: first wait between attempts in seconds, doubled each time (capped at 30 s).
+    """
+
+    url: str
+    auth: DicomWebAuth | None = None
+    patients: str | None = None
+    timeout_s: float = Field(30.0, gt=0)
+    retries: int = Field(3, ge=1, le=10)
+    backoff_s: float = Field(1.0, ge=0, le=30)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/@]+(/\S*)?", v):
+            raise ValueError("expected an http(s) URL without credentials, e.g. http://HOST:PORT/dicom-web")
+        return v.rstrip("/")
+
+    @field_validator("patients")
+    @classmethod
+    def _relative(cls, p: str | None) -> str | None:
+        return check_relative(p) if p is not None else p
+
+
 class ModalitySource(_Frozen):
-    """Where one modality's files are, and reader options for it."""
+    """Where one modality's files are (``source: files``, the default) or which DICOMweb server holds
+    them (``source: dicomweb`` with a ``dicomweb`` block), and reader options for it."""
 
     enabled: bool = True
     paths: tuple[str, ...]
     options: dict[str, Any] = Field(default_factory=dict)
+    source: Literal["files", "dicomweb"] = "files"
+    dicomweb: DicomWebSpec | None = None
+
+    @model_validator(mode="after")
+    def _remote(self) -> ModalitySource:
+        if self.source == "dicomweb" and self.dicomweb is None:
+            raise ValueError("source 'dicomweb' needs a `dicomweb:` block with at least `url:`")
+        if self.source == "files" and self.dicomweb is not None:
+            raise ValueError("a `dicomweb:` block needs `source: dicomweb`")
+        return self
 
     @field_validator("paths")
     @classmethod
@@ -175,6 +250,14 @@ class CohortSpec(_Frozen):
             src.setdefault("paths", list(_DEFAULT_PATHS[name]))
             merged[name] = src
         return merged
+
+    @model_validator(mode="after")
+    def _remote_sources(self) -> CohortSpec:
+        for name, src in self.modalities.items():
+            if src.source != "files" and name not in REMOTE_MODALITIES:
+                raise ValueError(f"modalities.{name}.source {src.source!r}: only {list(REMOTE_MODALITIES)} can come "
+                                 "from a DICOMweb server so far (docs/pacs.md)")
+        return self
 
     def enabled_modalities(self) -> list[str]:
         """Names of the enabled file-based modalities, in canonical order."""

@@ -17,8 +17,8 @@ from typing import Any, ClassVar
 import pandas as pd
 from pydantic import BaseModel
 
+from clinfusion.configio import NoOptions
 from clinfusion.featurize.tokens import TokenSet
-from clinfusion.modalities.base import NoOptions
 from clinfusion.workspace.hashing import sha256_text
 from clinfusion.workspace.workspace import Workspace
 

@@ -96,18 +96,31 @@ def write_index(ws: Workspace, modality: str, encoder: str, index: dict[str, Any
     atomic.write_json(cache_dir(ws, modality, encoder) / "index.json", index)
 
 
+def cached_encoders(ws: Workspace, modality: str) -> list[str]:
+    """Names of the encoders with a token cache index of ``modality`` in this workspace, sorted."""
+    return sorted(p.parent.name for p in (ws.tokens_dir / modality).glob("*/index.json"))
+
+
 def load_tokens(ws: Workspace, modality: str, encoder: str | None = None) -> dict[str, TokenSet]:
     """All cached tokens of a modality: ``{pseudonym: TokenSet}``.
 
+    Reads the workspace only (featurize sits below ``modalities``, so it does not look up the
+    registry's default encoder).
+
     Args:
-        encoder: encoder name; default: the modality's default encoder.
+        encoder: encoder name; default: the modality's only token cache in this workspace.
 
     Raises:
-        FeaturizeError: the modality was not featurized with that encoder.
+        FeaturizeError: the modality was not featurized with that encoder, or ``encoder`` is
+            omitted and the modality has several token caches (the message lists them).
     """
-    from clinfusion.modalities.registry import default_encoder
-
-    encoder = encoder or default_encoder(modality)
+    if encoder is None:
+        found = cached_encoders(ws, modality)
+        if len(found) != 1:
+            raise FeaturizeError(f"{modality} has token caches of several encoders {found}: pass the encoder name"
+                                 if found else f"no tokens for {modality}: run `clinfusion featurize --workspace "
+                                 f"{ws.root} --modality {modality}`", file=ws.tokens_dir / modality, field="encoder")
+        encoder = found[0]
     index = read_index(ws, modality, encoder)
     if not index["patients"] and not index["failed"]:
         raise FeaturizeError(

@@ -6,6 +6,11 @@ its parameters and exactly the inputs that strategy reads: positions (spatial k-
 groups (sequential), gene lists (set overlap) or the token values (feature k-NN, whose input is the
 fold's standardised tokens, so each fold has its own entries). A changed token cache therefore
 never reuses stale edges, and two identical inputs share one file.
+
+The key deliberately did not change when k-NN moved from a dense distance matrix to a KD-tree
+(:func:`clinfusion.graph.edges.knn_neighbours`): the tree's edges are identical, ties included, so
+existing entries stay valid (tests/graph/test_knn_kdtree.py pins the digest). Any change of
+edge *values* must add a version to the hashed header instead.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from clinfusion.ingest.budget import Outcome, run_with_budget
 from clinfusion.ingest.items import PlannedItem, plan_items, reader_options
 from clinfusion.modalities.base import IngestContext, Item
 from clinfusion.modalities.registry import MODALITY_PLUGINS, reader_class
+from clinfusion.pacs.source import FETCH_FAILED
 from clinfusion.privacy import Pseudonymizer, load_key
 from clinfusion.privacy.paths import mask_path
 from clinfusion.workspace import atomic
@@ -144,6 +145,8 @@ def _quarantine(row: dict[str, Any], reason: str, item: Item, ctx: IngestContext
 def _read_item(job: tuple[PlannedItem, str, str, str, IngestContext, str]) -> dict[str, Any]:
     """Read one item into its artifact directory; return its catalog row (never raises)."""
     p, item_id, sha, code_version, ctx, ws_root = job
+    if p.fetch is not None and not p.blocked:
+        return _fetch_and_read(job)
     ws = Workspace(Path(ws_root))
     row = _base_row(p, item_id, ctx.pseudonymizer, sha, code_version)
     item = p.item
@@ -178,6 +181,26 @@ def _read_item(job: tuple[PlannedItem, str, str, str, IngestContext, str]) -> di
         rejected_json=json.dumps({masked.get(k, k): _mask_text(v, item, ctx) for k, v in sorted(result.rejected.items())}),
     )
     return row
+
+
+def _fetch_and_read(job: tuple[PlannedItem, str, str, str, IngestContext, str]) -> dict[str, Any]:
+    """A remote item (``PlannedItem.fetch``): retrieve its files into a private temporary folder
+    outside the workspace, read them like local files, delete the folder (raw DICOM never stays).
+    A failed retrieval quarantines the item with the reason (HTTP status); nothing is written."""
+    import tempfile
+
+    from clinfusion.pacs.source import fetch_dir_prefix
+
+    p, item_id, _, code_version, ctx, ws_root = job
+    with tempfile.TemporaryDirectory(prefix=fetch_dir_prefix()) as tmp:
+        try:
+            item = p.fetch(p.item, Path(tmp))
+        except ClinFusionError as err:
+            row = _base_row(p, item_id, ctx.pseudonymizer, "", code_version)
+            return _quarantine(row, _mask_text(str(err.problem), p.item, ctx), p.item, ctx,
+                               getattr(err, "file_reasons", None))
+        local = replace(p, item=item, fetch=None)
+        return _read_item((local, item_id, _content_hash(item, ctx.pseudonymizer), code_version, ctx, ws_root))
 
 
 def _outcome_row(job: tuple[PlannedItem, str, str, str, IngestContext, str], outcome: Outcome,
@@ -234,11 +257,16 @@ def _prepare(ws: Workspace, planned: list[PlannedItem], pz: Pseudonymizer, force
         modality = p.item.modality
         item_id = pz.token("item", f"{modality}:{p.item.primary.rel}")
         code_version = _code_version(modality) if not p.blocked else f"clinfusion-{__version__}"
-        sig = _signature(p.item, pz)
+        sig = list(p.signature) if p.signature is not None else _signature(p.item, pz)
         old = state.read_record(ws, item_id)
         fresh = old is not None and not force and old["row"]["code_version"] == code_version
+        if p.signature is not None and old is not None and FETCH_FAILED in str(old["row"]["reason"]) and not p.blocked:
+            fresh = False  # a remote item whose retrieval failed is retried on every run
         if fresh and old["signature"] == sig and old.get("blocked", "") == p.blocked:
             reuse[item_id] = old
+            continue
+        if p.signature is not None:  # remote: hashed after retrieval (_fetch_and_read), never re-hashed here
+            jobs.append((p, item_id, p.blocked, code_version, sig))
             continue
         sha = _content_hash(p.item, pz, p.blocked)
         if fresh and old["row"]["sha256"] == sha and old.get("blocked", "") == p.blocked:
@@ -290,7 +318,8 @@ def ingest(
     ws = Workspace.create_or_open(workspace_dir, cohort_name=spec.name, cohort_dir=Path(cohort_dir), key_fingerprint=key.fingerprint)
     atomic.cleanup_temp(ws.root)
     known = frozenset(table.patient_ids)
-    planned = plan_items(spec, known)
+    remote = any(spec.modalities[m].source != "files" for m in spec.enabled_modalities())
+    planned = plan_items(spec, known, pz=pz, previous=state.all_records(ws) if remote else None)
     reuse, jobs = _prepare(ws, planned, pz, force)
     contexts = {m: IngestContext(spec, pz, reader_options(spec, m), known, demo) for m in {p.item.modality for p, *_ in jobs}
                 if m in MODALITY_PLUGINS}

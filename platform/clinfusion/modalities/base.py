@@ -17,17 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from clinfusion.cohort.discovery import DiscoveredFile
 from clinfusion.cohort.spec import CohortSpec
+from clinfusion.configio import NoOptions
 from clinfusion.privacy.pseudonym import Pseudonymizer
 
-
-class NoOptions(BaseModel):
-    """Reader options model for readers without options (rejects any key)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
+__all__ = ["IngestContext", "IngestResult", "Item", "NoOptions", "Reader"]
 
 
 @dataclass(frozen=True)

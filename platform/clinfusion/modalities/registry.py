@@ -11,6 +11,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
+from clinfusion.cohort.spec import ALL_MODALITIES
 from clinfusion.errors import ConfigError
 
 
@@ -33,44 +34,18 @@ class ModalityPlugin:
     export: str | None = None
 
 
-MODALITY_PLUGINS: dict[str, ModalityPlugin] = {
-    "clinical": ModalityPlugin(
-        "clinical",
-        reader="clinfusion.modalities.clinical.read:ClinicalReader",
-        features="clinfusion.modalities.clinical.features",
-        export="clinfusion.modalities.clinical.export:export_clinical",
-    ),
-    "ecg": ModalityPlugin(
-        "ecg",
-        reader="clinfusion.modalities.ecg.read:EcgReader",
-        features="clinfusion.modalities.ecg.features",
-        export="clinfusion.modalities.ecg.export:export_ecg",
-    ),
-    "radiology": ModalityPlugin(
-        "radiology",
-        reader="clinfusion.modalities.radiology.read:RadiologyReader",
-        features="clinfusion.modalities.radiology.features",
-        export="clinfusion.modalities.radiology.export:export_radiology",
-    ),
-    "pathology": ModalityPlugin(
-        "pathology",
-        reader="clinfusion.modalities.pathology.read:PathologyReader",
-        features="clinfusion.modalities.pathology.features",
-        export="clinfusion.modalities.pathology.export:export_pathology",
-    ),
-    "genomics": ModalityPlugin(
-        "genomics",
-        reader="clinfusion.modalities.genomics.read:GenomicsReader",
-        features="clinfusion.modalities.genomics.features",
-        export="clinfusion.modalities.genomics.export:export_genomics",
-    ),
-    "reports": ModalityPlugin(
-        "reports",
-        reader="clinfusion.modalities.reports.read:ReportsReader",
-        features="clinfusion.modalities.reports.features",
-        export="clinfusion.modalities.reports.export:export_reports",
-    ),
-}
+def conventional_plugin(name: str) -> ModalityPlugin:
+    """The plugin of a modality laid out as every built-in one is: ``modalities/<name>/read.py``
+    with ``<Name>Reader``, ``features.py`` with ``ENCODERS``/``DEFAULT_ENCODER`` and ``export.py``
+    with ``export_<name>``."""
+    pkg = f"clinfusion.modalities.{name}"
+    return ModalityPlugin(name, reader=f"{pkg}.read:{name.capitalize()}Reader", features=f"{pkg}.features",
+                          export=f"{pkg}.export:export_{name}")
+
+
+# One plugin per name of cohort.spec.ALL_MODALITIES (the single list of modalities): adding a
+# modality is a name there plus a modalities/<name>/ package of the conventional shape.
+MODALITY_PLUGINS: dict[str, ModalityPlugin] = {m: conventional_plugin(m) for m in ALL_MODALITIES}
 
 
 def _import(target: str) -> Any:

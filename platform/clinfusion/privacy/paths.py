@@ -26,7 +26,7 @@ class _PathLike(Protocol):
 
 def extension(name: str) -> str:
     """Trailing extension(s) that look like file types (``.nii.gz``, ``.dcm``; not DICOM UID digits)."""
-    exts = []
+    exts: list[str] = []
     for suffix in reversed(PurePosixPath(name).suffixes):
         if not _EXT.match(suffix):
             break

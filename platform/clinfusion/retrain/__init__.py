@@ -4,12 +4,11 @@
 |---|---|
 | ``config.py`` | :class:`RetrainConfig` (gate, drift, overrides) and ``default_retrain.yaml`` |
 | ``steps.py`` | each step as a plain function (ingest, featurize, drift, train, gate) |
-| ``flow.py`` | :func:`retrain`: the steps chained, once, without an orchestrator |
+| ``cycle.py`` | :func:`retrain`: one retraining cycle, the steps chained once without an orchestrator |
 | ``gate.py`` | the promotion gate: paired bootstrap of the C-index difference, IBS, subgroups |
 | ``drift.py`` | drift of new patients: availability, PSI / KS of features, outcome rates |
 | ``overrides.py`` | clinicians' review overrides as corrected labels, with provenance |
-| ``executors.py`` | where featurization and CV folds run (registry: local, Ray) |
-| ``flows.py`` | the same steps as Prefect tasks and flow, and the cron deployment (needs prefect) |
+| ``prefect_flow.py`` | the same steps as Prefect tasks and flow, and the cron deployment (needs prefect) |
 """
 
 from __future__ import annotations

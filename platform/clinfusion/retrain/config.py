@@ -8,10 +8,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from clinfusion.configio import load_yaml_config
+from clinfusion.executors import EXECUTORS  # noqa: F401 (re-exported: the executor choices)
 
 DEFAULT_YAML = Path(__file__).with_name("default_retrain.yaml")
-EXECUTORS: tuple[str, ...] = ("local", "ray")
-"""Where featurization and the CV folds run (``executors.py``)."""
 
 
 class _Frozen(BaseModel):

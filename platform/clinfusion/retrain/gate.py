@@ -1,6 +1,6 @@
 """The promotion gate: is the challenger proven better than the champion on the same patients?
 
-Pure functions over per-patient risks; no files, no MLflow (``flow.py`` gathers the inputs and
+Pure functions over per-patient risks; no files, no MLflow (``cycle.py`` gathers the inputs and
 ``clinfusion.tracking.registry`` records the outcome).
 """
 
@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clinfusion.evaluation.survival import harrell_c
 from clinfusion.retrain.config import GateConfig, SubgroupSpec
 
 
@@ -60,16 +61,6 @@ class GateDecision:
         return "; ".join([head, nums, *self.reasons]).strip("; ")
 
 
-def concordance(time: np.ndarray, event: np.ndarray, risk: np.ndarray) -> float:
-    """Harrell's C of ``risk`` (lifelines; NaN without a comparable pair)."""
-    from lifelines.utils import concordance_index
-
-    try:
-        return float(concordance_index(time, -np.asarray(risk, float), event))
-    except ZeroDivisionError:
-        return float("nan")
-
-
 def paired_bootstrap_cdiff(s: Scores, n_boot: int, level: float, seed: int) -> tuple[float, float, float]:
     """Paired bootstrap of ``C(challenger) - C(champion)``: both models are scored on the same
     resample of patients, so their shared patient-level noise cancels in the difference.
@@ -80,11 +71,11 @@ def paired_bootstrap_cdiff(s: Scores, n_boot: int, level: float, seed: int) -> t
     """
     rng = np.random.default_rng(seed)
     n = len(s.time)
-    point = concordance(s.time, s.event, s.challenger) - concordance(s.time, s.event, s.champion)
+    point = harrell_c(s.time, s.event, s.challenger) - harrell_c(s.time, s.event, s.champion)
     diffs = []
     for _ in range(n_boot):
         ix = rng.integers(0, n, n)
-        d = concordance(s.time[ix], s.event[ix], s.challenger[ix]) - concordance(s.time[ix], s.event[ix], s.champion[ix])
+        d = harrell_c(s.time[ix], s.event[ix], s.challenger[ix]) - harrell_c(s.time[ix], s.event[ix], s.champion[ix])
         if np.isfinite(d):
             diffs.append(d)
     if not diffs:
@@ -131,7 +122,7 @@ def _subgroups(s: Scores, groups: Mapping[str, pd.Series], cfg: GateConfig) -> l
         lab = labels.reindex(s.patient_ids).to_numpy()
         for g in sorted({x for x in lab if isinstance(x, str)}):
             m = lab == g
-            c0, c1 = concordance(s.time[m], s.event[m], s.champion[m]), concordance(s.time[m], s.event[m], s.challenger[m])
+            c0, c1 = harrell_c(s.time[m], s.event[m], s.champion[m]), harrell_c(s.time[m], s.event[m], s.challenger[m])
             gated = bool(m.sum() >= cfg.min_subgroup_patients and np.isfinite(c0) and np.isfinite(c1))
             rows.append({"subgroup": g, "n": int(m.sum()), "events": int(s.event[m].sum()), "cindex_champion": c0,
                          "cindex_challenger": c1, "delta": c1 - c0, "gated": gated,
@@ -160,7 +151,7 @@ def decide(s: Scores, cfg: GateConfig, groups: Mapping[str, pd.Series] | None = 
         return GateDecision(False, [f"only {n} patients scored by both models (< min_common_patients "
                                     f"{cfg.min_common_patients})"], n_patients=n)
     reasons: list[str] = []
-    c0, c1 = concordance(s.time, s.event, s.champion), concordance(s.time, s.event, s.challenger)
+    c0, c1 = harrell_c(s.time, s.event, s.champion), harrell_c(s.time, s.event, s.challenger)
     diff, lo, hi = paired_bootstrap_cdiff(s, cfg.n_bootstrap, cfg.ci_level, cfg.seed)
     c_ok = bool(diff >= cfg.cindex_margin and lo > 0)
     if diff < cfg.cindex_margin:

@@ -1,7 +1,7 @@
 """The steps of one retraining run as plain functions ``(workspace, config, ...) -> plain data``.
 
-Each returns JSON-friendly values so an orchestrator (``clinfusion.retrain.flows``: Prefect tasks)
-can wrap, retry and cache them; :func:`clinfusion.retrain.flow.retrain` chains them without one.
+Each returns JSON-friendly values so an orchestrator (``clinfusion.retrain.prefect_flow``: Prefect tasks)
+can wrap, retry and cache them; :func:`clinfusion.retrain.cycle.retrain` chains them without one.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def featurize_step(ws_root: str | Path, cfg: RetrainConfig) -> list[dict[str, An
     Returns:
         One row per (modality, encoder): ``modality, encoder, encoded, cached, failed, seconds``.
     """
-    from clinfusion.retrain.executors import executor
+    from clinfusion.executors import executor
 
     return executor(cfg).featurize(ws_root, featurize_jobs(ws_root, cfg), cfg.featurize_workers)
 
@@ -159,7 +159,7 @@ def train_step(ws_root: str | Path, cfg: RetrainConfig, overrides: list[dict[str
     Returns:
         ``{"run_id", "version", "alias", "model_uri", "cindex_mean", "n_patients"}``.
     """
-    from clinfusion.retrain.executors import executor
+    from clinfusion.executors import executor
     from clinfusion.tracking.registry import annotate_run
     from clinfusion.training.pipeline import train_workspace
     from clinfusion.workspace import Workspace
@@ -178,16 +178,25 @@ def train_step(ws_root: str | Path, cfg: RetrainConfig, overrides: list[dict[str
                            "label_overrides.roles": ",".join(sorted({r["role"] for r in overrides}))},
                      texts={"label_overrides.csv": pd.DataFrame(overrides).to_csv(index=False)})
     return {"run_id": res["mlflow_run_id"], "version": res["model_uri"].rsplit("/", 1)[-1], "alias": res["model_alias"],
-            "model_uri": res["model_uri"], "cindex_mean": res["models"]["fusion"]["cindex_mean"],
+            "model_uri": res["model_uri"],
+            "cindex_mean": res["models"][res.get("default_model", "fusion")]["cindex_mean"],
             "n_patients": res["n_patients"]}
 
 
 def oof_risks(ws_root: str | Path, cfg: RetrainConfig, name: str, version: str) -> pd.DataFrame:
-    """Out-of-fold risks of a registered version: its run's ``contributions.csv`` (each patient scored
-    by the CV fold model that held it out), z-scored within each fold so folds share a scale."""
-    from clinfusion.tracking.registry import run_table, version_run_id
+    """Out-of-fold risks of a registered version, z-scored within each fold so folds share a scale.
 
-    table = run_table(ws_root, version_run_id(ws_root, name, version, cfg.tracking_uri), "contributions.csv", cfg.tracking_uri)
+    The risks are the *registered* model's (the default model, e.g. the stack): the held-out rows of its
+    run's ``fold_predictions.csv`` (each patient scored by the CV fold model that held it out). Runs
+    logged before that table existed fall back to ``contributions.csv`` (the fusion model's)."""
+    from clinfusion.tracking.registry import RegistryError, run_table, version_run_id
+
+    run_id = version_run_id(ws_root, name, version, cfg.tracking_uri)
+    try:
+        folds = run_table(ws_root, run_id, "fold_predictions.csv", cfg.tracking_uri)
+        table = folds[folds["held_out"].astype(str).str.lower().isin(["true", "1"])].copy()
+    except RegistryError:
+        table = run_table(ws_root, run_id, "contributions.csv", cfg.tracking_uri)
     grp = table.groupby("fold")["risk"]
     table["risk_z"] = (table["risk"] - grp.transform("mean")) / grp.transform("std").replace(0, 1).fillna(1)
     return table[["patient_id", "fold", "risk", "risk_z"]]

@@ -11,7 +11,7 @@ several app replicas, in PostgreSQL (``CLINFUSION_REVIEW_DB`` / ``--review-db``)
 | ``logins.py`` | failed-login back-off and lockout per user name and per client |
 | ``audit.py`` | the audit log: who did what to which patient, when; keyed hashes of typed names |
 | ``reviews.py`` | the review schema (accept / override / comment on diagnosis or risk_group); export for retraining |
-| ``views.py`` | per-patient and cohort data loaders over the workspace (never the raw cohort) |
+| ``workspace_data.py`` | per-patient and cohort data loaders for the app pages, over the workspace (never the raw cohort) |
 | ``plots.py`` | figures: Kaplan-Meier, 12-lead ECG, CT slices with window presets, report highlights |
 | ``predictions.py`` | the predictions of the registered version holding an alias (default ``champion``) |
 | ``serving.py`` | which prediction a patient is shown: out-of-fold (training patients) or final model (new ones) |

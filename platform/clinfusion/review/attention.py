@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from clinfusion.featurize.tokens import TokenSet
+
 ATTENTION_FILE = "token_attention.parquet"
 
 
@@ -44,13 +46,16 @@ def attention_overlay(thumbnail: np.ndarray, tokens: pd.DataFrame, tile_l0: floa
     return score_overlay(thumbnail, tiles, tokens["weight"].to_numpy(float), downsample, alpha=alpha)
 
 
-def slide_heatmap(slide_dir: Path, attention: pd.DataFrame | None, item: str) -> tuple[np.ndarray | None, str]:
+def slide_heatmap(slide_dir: Path, attention: pd.DataFrame | None, item: str,
+                  tokens: TokenSet | None = None) -> tuple[np.ndarray | None, str]:
     """The attention overlay of one slide and its caption.
 
     Args:
         slide_dir: the slide's artifact directory (``slide.json``, ``tiles.parquet``, ``thumbnail.png``).
         attention: the patient's token attention rows (:func:`read_patient_attention`), or None.
         item: the slide's catalog item id.
+        tokens: the patient's prototype-compressed pathology TokenSet
+            (``heatmap.prototype_tokens``): each tile is painted with its prototype's weight.
 
     Returns:
         ``(image or None, caption)``: None with a caption saying why when there is nothing to draw.
@@ -64,6 +69,14 @@ def slide_heatmap(slide_dir: Path, attention: pd.DataFrame | None, item: str) ->
     if rows.empty:
         return None, "attention heatmap: the model has no tile weights for this slide (not in its pathology tokens)"
     slide_dir = Path(slide_dir)
+    if tokens is not None:
+        from clinfusion.modalities.pathology.heatmap import prototype_slide_overlay
+
+        path_rows = attention[attention["modality"] == "pathology"]
+        img = prototype_slide_overlay(slide_dir, path_rows["token_index"].to_numpy(), path_rows["weight"].to_numpy(),
+                                      tokens, item)
+        return img, (f"attention heatmap: the final model's attention-pooling weight of {len(rows)} k-means prototypes "
+                     "of this slide, each painted over its member tiles; inferno colours scaled lowest (dark) to highest")
     meta = json.loads((slide_dir / "slide.json").read_text())
     tiles = pd.read_parquet(slide_dir / "tiles.parquet", columns=["tile_l0"])
     thumb = np.asarray(Image.open(slide_dir / "thumbnail.png").convert("RGB"))

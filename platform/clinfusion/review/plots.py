@@ -12,6 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+# The Kaplan-Meier figure is the evaluation package's (one implementation); pages import it from here.
+from clinfusion.evaluation.plots import km_figure as km_figure
+
 # The standard 12-lead print layout: 3 rows x 4 columns of 2.5 s, then a 10 s lead II rhythm strip.
 ECG_LAYOUT: tuple[tuple[str, ...], ...] = (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6"))
 STANDARD_LEADS = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
@@ -25,35 +28,6 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def km_figure(time_days: np.ndarray, event: np.ndarray, groups: np.ndarray, title: str = ""):
-    """Kaplan-Meier curves per group with the multivariate log-rank p-value (lifelines).
-
-    Args:
-        time_days: follow-up in days; event: 1 = event, 0 = censored; groups: a label per patient.
-
-    Returns:
-        ``(figure, p_value)``; p is NaN with fewer than two groups.
-    """
-    from lifelines import KaplanMeierFitter
-    from lifelines.statistics import multivariate_logrank_test
-
-    plt = _pyplot()
-    t, e, g = np.asarray(time_days, float), np.asarray(event, int), np.asarray(groups).astype(str)
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    for label in sorted(set(g)):
-        sel = g == label
-        KaplanMeierFitter().fit(t[sel], e[sel], label=f"{label} (n={int(sel.sum())})").plot_survival_function(
-            ax=ax, ci_show=bool(sel.sum() > 2))
-    p = float("nan")
-    if len(set(g)) > 1:
-        p = float(multivariate_logrank_test(t, g, e).p_value)
-    ax.set_xlabel("days")
-    ax.set_ylabel("survival probability")
-    ax.set_title(f"{title}  (log-rank p = {p:.3g})" if np.isfinite(p) else title, fontsize=10)
-    fig.tight_layout()
-    return fig, p
 
 
 def _ecg_grid(ax, x_max: float, y_min: float, y_max: float) -> None:
@@ -86,7 +60,7 @@ def ecg_figure(signal: np.ndarray, fs_hz: float, present: np.ndarray | None = No
     n = sig.shape[1]
     dur = n / fs_hz
     slot = dur / 4
-    lo, hi = float(min(-1.5, np.nanmin(sig))), float(max(1.5, np.nanmax(sig)))
+    lo, hi = min(-1.5, float(np.nanmin(sig))), max(1.5, float(np.nanmax(sig)))
     present = np.ones(12, bool) if present is None else np.asarray(present, bool)
     fig = plt.figure(figsize=(12, 7.2))
     gs = fig.add_gridspec(4, 1, hspace=0.05)

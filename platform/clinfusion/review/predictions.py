@@ -36,7 +36,8 @@ def _surv_cols(frame: pd.DataFrame) -> list[str]:
 class ServedModel:
     """The registered version being shown and its cross-validated C-index.
 
-    ``cindex`` is the pooled out-of-fold Harrell C of the fusion model, ``cindex_ci95`` its
+    ``cindex`` is the pooled out-of-fold Harrell C of the registered model (the run's
+    ``default_model``: the stack by default; fusion for runs before it existed), ``cindex_ci95`` its
     bootstrap interval (None when trained with ``bootstrap: 0``), ``cindex_sd`` the spread over folds.
     """
 
@@ -177,12 +178,16 @@ def _optional(directory: Path, name: str) -> pd.DataFrame | None:
     return pd.read_csv(path) if path.exists() else None
 
 
-def _cv_metrics(directory: Path) -> dict[str, Any]:
-    path = directory / "metrics.json"
-    if not path.exists():
+def _read_json(path: Path) -> dict[str, Any]:
+    """A run artifact's JSON object, ``{}`` when the run did not log it."""
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _cv_metrics(summary: dict[str, Any]) -> dict[str, Any]:
+    """The registered model's cross-validated C-index fields of a run's ``metrics.json`` (``{}``: none)."""
+    if not summary:
         return {}
-    summary = json.loads(path.read_text())
-    fusion = summary.get("models", {}).get("fusion", {})
+    fusion = summary.get("models", {}).get(summary.get("default_model", "fusion"), {})  # the registered model
     ci = fusion.get("cindex_pooled_ci95")
     return {"cindex": float(fusion.get("cindex_pooled", fusion.get("cindex_mean", float("nan")))),
             "cindex_ci95": (float(ci[0]), float(ci[1])) if ci and all(np.isfinite(ci)) else None,
@@ -225,14 +230,13 @@ def load_served(ws_root: str | Path, served: dict[str, Any], uri: str | None = N
                       "(trained before it was added): train again and promote the new version")
     final = final.set_index("patient_id")
     folds = _optional(directory, "fold_predictions.csv")
-    config_path = directory / "config.json"
-    config = json.loads(config_path.read_text()) if config_path.exists() else {}
-    metrics_path = directory / "metrics.json"
-    used = json.loads(metrics_path.read_text()).get("encoders", {}) if metrics_path.exists() else {}
+    config = _read_json(directory / "config.json")
+    metrics = _read_json(directory / "metrics.json")  # read once: encoders used and CV C-index
+    used = metrics.get("encoders", {})
     recorded = {m: c["encoder"] for m, c in used.items() if isinstance(c, dict) and c.get("encoder")}
     new = predict_unseen(ws_root, served, set(final.index), config, uri, recorded or None)
     model = ServedModel(served["name"], served["version"], served["alias"], served["run_id"], served["trained_at"],
-                        served["fingerprint"], **_cv_metrics(directory))
+                        served["fingerprint"], **_cv_metrics(metrics))
     return Predictions(serving.served_table(final, folds, new), model, folds, _optional(directory, "contributions.csv"),
                        _optional(directory, "embeddings.csv"), directory), ""
 

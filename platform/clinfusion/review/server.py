@@ -3,14 +3,17 @@ foreground for ``clinfusion app``, where a stop signal reaches the Streamlit chi
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from clinfusion.errors import ConfigError
 from clinfusion.review.store import ReviewError
 
 # Signals that stop `clinfusion app`: forwarded to the Streamlit child, which is then waited for.
@@ -26,6 +29,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def app_script() -> Path:
+    """``apps/review/app.py`` of this checkout (the app is not part of the installed package).
+
+    Raises:
+        ConfigError: the checkout has no review app.
+    """
+    path = Path(__file__).resolve().parents[3] / "apps" / "review" / "app.py"
+    if not path.exists():
+        raise ConfigError("the review app is missing from this checkout", file=path)
+    return path
+
+
+def streamlit_command(workspace: Path, port: int) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment that serve the review app on 127.0.0.1:``port``."""
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_script()), "--server.address", "127.0.0.1",
+           "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none"]
+    env = {**os.environ, "CLINFUSION_WORKSPACE": str(Path(workspace).resolve()), "MLFLOW_DISABLE_TELEMETRY": "true"}
+    return cmd, env
+
+
 def start(ws_root: str | Path, port: int | None = None, *, timeout_s: float = 90.0,
           log: Path | None = None) -> tuple[subprocess.Popen, str]:
     """Serve the app for a workspace; returns ``(process, url)`` once ``/_stcore/health`` answers.
@@ -33,8 +57,6 @@ def start(ws_root: str | Path, port: int | None = None, *, timeout_s: float = 90
     Raises:
         ReviewError: the server exited or did not answer within ``timeout_s``.
     """
-    from clinfusion.cli.app_cmds import streamlit_command
-
     port = port or free_port()
     cmd, env = streamlit_command(Path(ws_root), port)
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 (closed with the process)

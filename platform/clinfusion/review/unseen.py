@@ -20,18 +20,17 @@ from clinfusion.featurize.tokens import TokenSet
 
 
 def _encoder(modality: str, configured: Mapping[str, str], cached: Sequence[str]) -> str | None:
-    from clinfusion.errors import ConfigError
-    from clinfusion.modalities.registry import default_encoder
+    """Training's rule (:func:`clinfusion.training.encoders.choose_encoder`), with None instead of an
+    error: a modality whose configured cache is gone, or whose choice is ambiguous, is left out
+    (the served model sees it as missing) rather than failing the whole page."""
+    from clinfusion.errors import ConfigError, FeaturizeError
+    from clinfusion.training.encoders import choose_encoder, registered_default
 
-    if configured.get(modality):
-        return configured[modality] if configured[modality] in cached else None
     try:
-        default = default_encoder(modality)
-    except (ConfigError, KeyError):
-        default = None
-    if default in cached:
-        return default
-    return cached[0] if len(cached) == 1 else None
+        picked = choose_encoder(modality, cached, configured.get(modality) or None, registered_default(modality))
+    except (ConfigError, FeaturizeError):
+        return None
+    return picked[0] if picked is not None else None
 
 
 def workspace_tokens(ws, config: Mapping[str, Any], recorded: Mapping[str, str] | None = None
@@ -78,7 +77,7 @@ def predict_unseen(ws_root: str | Path, served: Mapping[str, Any], trained: set[
                    recorded: Mapping[str, str] | None = None) -> pd.DataFrame | None:
     """The served version's predictions (index: pseudonym) for every workspace patient with tokens
     that is not in ``trained``; None when there is none (``recorded``: see :func:`workspace_tokens`)."""
-    from clinfusion.review.views import clinical_table
+    from clinfusion.review.workspace_data import clinical_table
     from clinfusion.tracking.registry import predict_version
     from clinfusion.workspace import Workspace
 

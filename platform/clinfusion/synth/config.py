@@ -94,7 +94,7 @@ def make_config(**kwargs: object) -> SynthConfig:
     from pydantic import ValidationError
 
     try:
-        return SynthConfig(**kwargs)  # type: ignore[arg-type]
+        return SynthConfig(**kwargs)
     except ValidationError as err:
         e = err.errors()[0]
         field = ".".join(str(p) for p in e["loc"])

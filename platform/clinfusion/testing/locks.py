@@ -26,6 +26,7 @@ def lock_held_elsewhere(ws_root: str | Path, command: str = "train", seconds: fl
     """
     proc = subprocess.Popen([sys.executable, "-c", _HOLDER, str(ws_root), command, str(seconds)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stderr is not None  # both are PIPEs
     try:
         line = proc.stdout.readline()
         if line.strip() != "held":

@@ -1,4 +1,9 @@
-"""The fusion model as an MLflow pyfunc that predicts from patients' token bundles.
+"""The registered model (the stack by default, the fusion model, or any candidate) as an MLflow pyfunc
+that predicts from patients' token bundles.
+
+The fusion model alone is logged as ``spec.json`` + ``weights.pt`` (:class:`FusionPyfunc`); any
+other model (a :class:`~clinfusion.training.servable.ServableModel`: the stack with its fitted
+candidates and weights, or one candidate) as a pickle ``model.pkl`` (:class:`ServablePyfunc`).
 
 Input: a DataFrame with a ``bundle`` column (:func:`~clinfusion.tracking.bundle.bundle_to_json`)
 and the clinical covariate columns the model was trained with. Output: a DataFrame with
@@ -16,10 +21,14 @@ from pathlib import Path
 import mlflow.pyfunc
 import pandas as pd
 
+from clinfusion.training.outputs import predictions_frame  # re-exported: the pyfunc's output table
+
 # Distributions the served model imports besides mlflow (which mlflow pins itself): measured as the
 # sys.modules of a fresh process after ``load_model`` + ``predict``, mapped to distributions with
 # ``importlib.metadata.packages_distributions``. clinfusion itself travels as ``code_paths``.
-SERVING_DISTRIBUTIONS = ("numpy", "pandas", "pyarrow", "pydantic", "PyYAML", "cloudpickle", "torch", "torch-geometric")
+SERVING_DISTRIBUTIONS = ("numpy", "pandas", "pyarrow", "pydantic", "PyYAML", "cloudpickle", "torch", "torch-geometric",
+                         "scipy", "scikit-learn", "scikit-survival", "lifelines")
+"""The last four: the stack's classical candidates (forests, CoxNet, boosted trees, lifelines Cox)."""
 
 
 class FusionPyfunc(mlflow.pyfunc.PythonModel):
@@ -42,15 +51,47 @@ class FusionPyfunc(mlflow.pyfunc.PythonModel):
                                                            model_input.drop(columns=["bundle"])))
 
 
-def predictions_frame(fit, pred: dict) -> pd.DataFrame:
-    """Model outputs as the pyfunc's DataFrame."""
-    out = pd.DataFrame({"risk": pred["risk"]})
-    for k in range(pred["survival"].shape[1]):
-        out[f"surv_{k}"] = pred["survival"][:, k]
-    if "proba" in pred:
-        for j, c in enumerate(fit.classes):
-            out[f"p_{c}"] = pred["proba"][:, j]
-    return out
+class ServablePyfunc(mlflow.pyfunc.PythonModel):
+    """Loads the pickled :class:`~clinfusion.training.servable.ServableModel` (``model.pkl``)."""
+
+    def load_context(self, context) -> None:
+        import pickle
+
+        with open(context.artifacts["model"], "rb") as f:
+            self.fit = pickle.load(f)  # the artifact this package wrote at training time (trusted store)
+
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+        from clinfusion.tracking.bundle import bundle_from_json
+
+        bundles = [bundle_from_json(b) for b in model_input["bundle"]]
+        return predictions_frame(self.fit, self.fit.predict_bundles(bundles, model_input.drop(columns=["bundle"])))
+
+
+def log_pyfunc(mlflow_module, fit, tmp: Path):
+    """Log ``fit`` as the run's ``fusion`` pyfunc model (artifact name kept for older readers): a
+    :class:`~clinfusion.training.trainer.FittedFusion` as spec + weights, anything else pickled.
+
+    Returns:
+        mlflow's model info (``model_uri``).
+    """
+    import pickle
+
+    import torch
+
+    from clinfusion.training.trainer import FittedFusion
+
+    tmp = Path(tmp)
+    if isinstance(fit, FittedFusion):
+        (tmp / "spec.json").write_text(json.dumps(fit.spec()))
+        torch.save(fit.model.state_dict(), tmp / "weights.pt")
+        model, artifacts = FusionPyfunc(), {"spec": str(tmp / "spec.json"), "weights": str(tmp / "weights.pt")}
+    else:
+        with open(tmp / "model.pkl", "wb") as f:
+            pickle.dump(fit, f)
+        model, artifacts = ServablePyfunc(), {"model": str(tmp / "model.pkl")}
+    return mlflow_module.pyfunc.log_model(name="fusion", python_model=model, artifacts=artifacts,
+                                          code_paths=[str(package_code(tmp / "code"))],  # servable without clinfusion
+                                          pip_requirements=serving_requirements())  # pinned to this environment
 
 
 def serving_requirements() -> list[str]:

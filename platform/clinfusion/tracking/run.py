@@ -87,7 +87,8 @@ def log_training(ws_root: Path, *, experiment: str, params: dict[str, str], fing
         params: flattened config.
         fingerprint: dataset fingerprint (catalog hash); code_version: clinfusion version.
         summary: the results dict (``models`` -> metrics), logged as metrics and ``metrics.json``.
-        fit: the final :class:`~clinfusion.training.trainer.FittedFusion` (logged as pyfunc).
+        fit: the final model, logged as pyfunc: a :class:`~clinfusion.training.trainer.FittedFusion`
+            or a :class:`~clinfusion.training.servable.ServableModel` (the stack; ``config``, ``history``).
         predictions / inputs: its predictions and pyfunc inputs on the cohort (reproducibility check).
         plots: image files to log.
         tables: extra artifacts ``{file name: frame}`` (robustness table, modality contributions, token
@@ -102,9 +103,8 @@ def log_training(ws_root: Path, *, experiment: str, params: dict[str, str], fing
     """
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     import mlflow
-    import torch
 
-    from clinfusion.tracking.pyfunc import FusionPyfunc, package_code, serving_requirements
+    from clinfusion.tracking.pyfunc import log_pyfunc
 
     uri = tracking_uri(ws_root, uri)
     use_tracking_uri(mlflow, uri)
@@ -136,12 +136,7 @@ def log_training(ws_root: Path, *, experiment: str, params: dict[str, str], fing
             else:
                 frame.to_csv(Path(tmp) / name, index=False)
             mlflow.log_artifact(str(Path(tmp) / name))
-        (t / "spec.json").write_text(json.dumps(fit.spec()))
-        torch.save(fit.model.state_dict(), t / "weights.pt")
-        info = mlflow.pyfunc.log_model(name="fusion", python_model=FusionPyfunc(),
-                                       artifacts={"spec": str(t / "spec.json"), "weights": str(t / "weights.pt")},
-                                       code_paths=[str(package_code(t / "code"))],  # servable without clinfusion
-                                       pip_requirements=serving_requirements())  # pinned to this environment
+        info = log_pyfunc(mlflow, fit, t)  # the fusion model as spec + weights, a stack/candidate pickled
         out["run_id"] = run.info.run_id
         out["model_uri"] = info.model_uri
     _private_artifacts(ws_root, uri)

@@ -12,8 +12,33 @@ from clinfusion.graph.config import GraphConfig
 from clinfusion.models.config import FusionConfig
 
 DEFAULT_YAML = Path(__file__).with_name("default_train.yaml")
-BASELINES: tuple[str, ...] = ("clinical_cox", "coxnet", "rsf", "concat_mlp", "late_fusion", "unimodal")
-"""Baselines the harness knows; ``unimodal`` means one fusion model per modality (``unimodal_<m>``)."""
+BASELINES: tuple[str, ...] = ("clinical_cox", "coxnet", "coxnet_clinical", "coxnet_genomics_clinical", "rsf",
+                               "rsf_clinical", "rsf_clinical_genes", "gb_survival", "concat_mlp", "late_fusion",
+                               "unimodal")
+"""Baselines the harness knows (:mod:`clinfusion.training.candidates`); ``unimodal`` means one fusion
+model per modality (``unimodal_<m>``)."""
+STACK = "stack"
+"""Name of the super learner (:mod:`clinfusion.training.stacking`) in the results and ``default_model``."""
+
+
+class StackConfig(BaseModel):
+    """The super learner over the candidates (fusion, baselines, architectures).
+
+    ``candidates``: names stacked (None: fusion + every enabled baseline row except ``unimodal_*``
+    + every registered architecture); ``inner_folds``: k of the inner stratified k-fold of each
+    training fold giving the candidates' out-of-fold risks (k extra fits of every candidate);
+    ``ridge``: L2 penalty of the non-negative Cox meta-learner (per event); ``inner_override``: a
+    config override (as in ``select``) for the fusion-type candidates inside the inner folds only
+    (cheap settings; the refit on the whole training fold uses the full config).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool = True
+    inner_folds: int = Field(5, ge=2, le=20)
+    candidates: tuple[str, ...] | None = None
+    ridge: float = Field(0.01, ge=0)
+    inner_override: dict[str, Any] = Field(default_factory=lambda: {"optim": {"epochs": 20, "patience": 4}})
 
 
 class OptimConfig(BaseModel):
@@ -71,13 +96,18 @@ class TrainConfig(BaseModel):
     optim: OptimConfig = OptimConfig()
     loss: LossConfig = LossConfig()
     select: tuple[dict[str, Any], ...] = ()
+    stack: StackConfig = StackConfig()
+    default_model: str = STACK
 
     @field_validator("baselines")
     @classmethod
     def _known(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [b for b in value if b not in BASELINES]
+        from clinfusion.training.candidates import architectures
+
+        allowed = [*BASELINES, *architectures()]  # architectures (clinfusion.training.architectures) get rows too
+        bad = [b for b in value if b not in allowed]
         if bad:
-            raise ValueError(f"unknown baseline(s) {bad}; expected some of {list(BASELINES)}")
+            raise ValueError(f"unknown baseline(s) {bad}; expected some of {allowed}")
         return value
 
     @model_validator(mode="after")
@@ -86,7 +116,24 @@ class TrainConfig(BaseModel):
             if "select" in override:
                 raise ValueError(f"select[{i}] cannot itself contain select")
             self.candidate(override)
+        if self.stack.inner_override:  # validated without recursing into its own stack section
+            TrainConfig.model_validate(merge(self.model_dump(mode="json") | {"select": [], "stack": {"inner_override": {}}},
+                                             self.stack.inner_override))
+        from clinfusion.training.candidates import known_names
+
+        known = known_names()
+        bad = [c for c in self.stack.candidates or () if c not in known and not c.startswith("unimodal_")]
+        if bad:
+            raise ValueError(f"stack.candidates: unknown {bad}; expected some of {sorted(known)}")
+        if self.default_model == STACK and not self.stack.enabled:
+            raise ValueError("default_model is stack but stack.enabled is false; enable it or name another model")
+        if self.default_model not in {*known, STACK} and not self.default_model.startswith("unimodal_"):
+            raise ValueError(f"default_model {self.default_model!r} unknown; expected stack or one of {sorted(known)}")
         return self
+
+    def inner(self) -> TrainConfig:
+        """The config of fusion-type candidates inside the stack's inner folds (``stack.inner_override``)."""
+        return self.candidate(self.stack.inner_override)
 
     def candidate(self, override: dict[str, Any]) -> TrainConfig:
         """This config with one ``select`` override deep-merged in (and no ``select`` of its own)."""

@@ -1,8 +1,9 @@
-"""Cross-validation: the fusion model and every baseline on the same patient-level folds.
+"""Cross-validation: the fusion model, every baseline (:mod:`clinfusion.training.candidates`) and the
+stack (:mod:`clinfusion.training.stacking`) on the same patient-level folds.
 
 Each fold is one pure job (:func:`run_fold`: cohort + split + config -> :class:`FoldResult`, seeded
 by ``config.seed`` alone), so folds can run in this process or on an executor (Ray tasks, see
-``clinfusion.retrain.executors``) with the same results.
+``clinfusion.executors``) with the same results.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import numpy as np
 
 from clinfusion.cohort.splits import Split, stratified_kfold
 from clinfusion.errors import CohortSpecError
-from clinfusion.training.config import TrainConfig
+from clinfusion.training.config import STACK, TrainConfig
 from clinfusion.training.dataset import CohortData
-from clinfusion.training.trainer import FittedFusion, _inner_split, predict_fusion, train_fusion
+from clinfusion.training.trainer import FittedFusion
 
 
 @dataclass
@@ -36,14 +37,18 @@ class FoldPredictions:
 
 @dataclass
 class FoldResult:
-    """What one fold job returns: every model's predictions and the fold's fusion model."""
+    """What one fold job returns: every model's predictions, the fold's fusion model, every fitted
+    candidate with a row (``{name: Fitted}``) and the fold's :class:`~clinfusion.training.stacking.FittedStack`
+    (None when ``stack.enabled`` is false)."""
 
     predictions: list[FoldPredictions]
     fusion_fit: FittedFusion
+    fitted: dict[str, Any] = field(default_factory=dict)
+    stack: Any = None
 
 
 class FoldExecutor(Protocol):
-    """Runs ``fn(shared, job)`` for each job, results in job order (``clinfusion.retrain.executors``)."""
+    """Runs ``fn(shared, job)`` for each job, results in job order (``clinfusion.executors``)."""
 
     def map(self, fn: Callable[[Any, Any], Any], jobs: Sequence[Any], shared: Any = None,
             num_cpus: int = 1) -> list[Any]: ...
@@ -58,6 +63,12 @@ class CVRun:
     predictions: list[FoldPredictions] = field(default_factory=list)
     fusion_fits: list[FittedFusion] = field(default_factory=list)
     splits: list[Split] = field(default_factory=list)
+    fitted: list[dict[str, Any]] = field(default_factory=list)
+    stacks: list[Any] = field(default_factory=list)
+
+    def fold_models(self, name: str) -> list[Any]:
+        """Each fold's fitted ``name`` (a candidate or ``stack``), in the order of ``splits``."""
+        return list(self.stacks) if name == STACK else [f[name] for f in self.fitted]
 
 
 def map_splits(splits: Sequence[Split], to_pseudonym: Callable[[str], str], known: set[str]) -> list[Split]:
@@ -90,84 +101,46 @@ def read_splits(directory: Path, data: CohortData, ws_root: Path) -> list[Split]
     return map_splits(read_split_dir(directory), pz.patient, set(data.patient_ids))
 
 
-def _zscore(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    mu, sd = train.mean(), train.std() or 1.0
-    return (train - mu) / sd, (test - mu) / sd
+def row_names(data: CohortData, config: TrainConfig) -> list[str]:
+    """The models with a results row: fusion, ``unimodal_<m>`` (with ``unimodal`` in baselines), the
+    other enabled baselines and architectures that apply to the cohort, and ``default_model`` when it
+    is a candidate (the stack is added by :func:`run_fold`)."""
+    from clinfusion.training import candidates as cands
 
-
-def _fusion_models(data, split, config) -> tuple[list[FoldPredictions], FittedFusion]:
-    tr, te = list(split.train), list(split.val)
-    out = []
-    fit = train_fusion(data, tr, config)
-    p_te = predict_fusion(fit, data, te)
-    out.append(FoldPredictions("fusion", split.fold, tr, te, predict_fusion(fit, data, tr)["risk"], p_te["risk"], p_te.get("proba")))
-    if "unimodal" in config.baselines or "late_fusion" in config.baselines:
-        base = config.candidate({}) if config.select else config  # inner-fold selection tunes the fusion model only
-        for m in [m for m in data.modalities if config.unimodal is None or m in config.unimodal]:
-            uni = train_fusion(data, tr, base, modalities=[m], wide=False)
-            out.append(FoldPredictions(f"unimodal_{m}", split.fold, tr, te, predict_fusion(uni, data, tr)["risk"],
-                                       predict_fusion(uni, data, te)["risk"]))
-    return out, fit
-
-
-def _classical(data, split, config, inner_val: np.ndarray) -> list[FoldPredictions]:
-    from clinfusion.models.baselines import CoxMLP, CoxNet, PenalizedCox, SurvivalForest
-    from clinfusion.training.flat import FlatScaler, pooled_features
-    from clinfusion.training.preprocess import CovariateEncoder
-
-    tr, te = list(split.train), list(split.val)
-    itr, ite = data.index(tr), data.index(te)
-    t, e = data.time[itr], data.event[itr]
-    cov = CovariateEncoder.fit(data.covariates.iloc[itr]) if data.covariates.shape[1] else None
-    c_tr = cov.transform(data.covariates.iloc[itr]) if cov else np.zeros((len(tr), 0))
-    c_te = cov.transform(data.covariates.iloc[ite]) if cov else np.zeros((len(te), 0))
-    raw_tr, raw_te = pooled_features(data, tr, data.modalities), pooled_features(data, te, data.modalities)
-    scaler = FlatScaler.fit(raw_tr)
-    x_tr = np.concatenate([scaler.transform(raw_tr), c_tr], 1)
-    x_te = np.concatenate([scaler.transform(raw_te), c_te], 1)
-    models = {
-        "clinical_cox": (lambda: PenalizedCox(0.1).fit(c_tr, t, e), c_tr, c_te, c_tr.shape[1] > 0),
-        "coxnet": (lambda: CoxNet().fit(x_tr, t, e, inner_val), x_tr, x_te, True),
-        "rsf": (lambda: SurvivalForest(seed=config.seed).fit(x_tr, t, e), x_tr, x_te, True),
-        "concat_mlp": (lambda: CoxMLP(seed=config.seed).fit(x_tr, t, e, inner_val), x_tr, x_te, True),
-    }
-    out = []
-    for name, (make, a, b, ok) in models.items():
-        if name in config.baselines and ok:
-            model = make()
-            out.append(FoldPredictions(name, split.fold, tr, te, model.risk(a), model.risk(b)))
-    return out
-
-
-def _late_fusion(preds: list[FoldPredictions], modalities: Sequence[str]) -> FoldPredictions | None:
-    """Mean of z-scored unimodal risks (and the clinical Cox when present), z-scored on the training fold."""
-    parts = [p for p in preds if p.model.startswith("unimodal_") or p.model == "clinical_cox"]
-    if len(parts) < 2:
-        return None
-    z = [_zscore(p.train_risk, p.test_risk) for p in parts]
-    p0 = parts[0]
-    return FoldPredictions("late_fusion", p0.fold, p0.train_ids, p0.test_ids, np.mean([a for a, _ in z], 0),
-                           np.mean([b for _, b in z], 0))
+    names = [cands.FUSION]
+    if "unimodal" in config.baselines:
+        names += [f"unimodal_{m}" for m in data.modalities if config.unimodal is None or m in config.unimodal]
+    names += [b for b in config.baselines if b not in ("unimodal", cands.LATE)]
+    names += [cands.LATE] if cands.LATE in config.baselines else []
+    if config.default_model != STACK:
+        names.append(config.default_model)
+    return [n for n in dict.fromkeys(names) if cands.applies(n, data, config)]
 
 
 def run_fold(data: CohortData, split: Split, config: TrainConfig) -> FoldResult:
-    """Train and predict every model on one fold; preprocessing is fitted on its training part.
+    """Fit every candidate with a row (:func:`row_names`) and the stack on the fold's training part
+    and score both parts; preprocessing is fitted on the training part.
 
     Depends only on its arguments (every model is seeded from ``config.seed``), so the same fold
     gives the same risks in this process and in a worker.
     """
     import torch
 
+    from clinfusion.training import candidates as cands
+    from clinfusion.training.stacking import fit_stack, stack_names
+
     torch.set_num_threads(config.optim.threads)
-    _, inner_va = _inner_split(data, list(split.train), config.optim.inner_val_fraction, config.seed)
-    inner_val = np.isin(np.array(split.train), inner_va)
-    fusion, fit = _fusion_models(data, split, config)
-    fold = fusion + _classical(data, split, config, inner_val)
-    late = _late_fusion(fold, data.modalities) if "late_fusion" in config.baselines else None
-    fold += [late] if late else []
-    if "unimodal" not in config.baselines:
-        fold = [p for p in fold if not p.model.startswith("unimodal_")]
-    return FoldResult(fold, fit)
+    tr, te = list(split.train), list(split.val)
+    rows = row_names(data, config)
+    fitted = cands.fit_candidates(data, tr, config, cands.inner_mask(data, tr, config), rows)
+    proba = fitted[cands.FUSION].predict(data, te).get("proba")
+    out = [FoldPredictions(n, split.fold, tr, te, fitted[n].risk(data, tr), fitted[n].risk(data, te),
+                           proba if n == cands.FUSION else None) for n in rows]
+    stack = None
+    if config.stack.enabled:
+        stack = fit_stack(data, tr, config, stack_names(data, config, rows), fitted)
+        out.append(FoldPredictions(STACK, split.fold, tr, te, stack.risk(data, tr), stack.risk(data, te), proba))
+    return FoldResult(out, fitted[cands.FUSION].fit, {n: fitted[n] for n in rows}, stack)
 
 
 def _fold_job(shared: tuple[CohortData, TrainConfig], split: Split) -> FoldResult:
@@ -201,4 +174,6 @@ def run_cv(data: CohortData, splits: Sequence[Split], config: TrainConfig,
     for res in results:
         run.predictions += res.predictions
         run.fusion_fits.append(res.fusion_fit)
+        run.fitted.append(res.fitted)
+        run.stacks.append(res.stack)
     return run

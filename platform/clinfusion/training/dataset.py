@@ -30,6 +30,8 @@ class CohortData:
             ``graphs/edges`` when loaded from a workspace, else in memory).
         encoders: ``{modality: EncoderChoice}``: which token cache each modality came from (from a
             workspace; empty when built from frames).
+        covariate_types: ``{column: clinfusion.tabular.ColumnType}`` declared in ``cohort.yaml``
+            (from a workspace; empty: every covariate's type is inferred by the encoder).
     """
 
     patient_ids: list[str]
@@ -41,6 +43,7 @@ class CohortData:
     tokens: dict[str, dict[str, TokenSet]]
     edge_cache: Any = None
     encoders: dict[str, Any] = field(default_factory=dict)
+    covariate_types: dict[str, Any] = field(default_factory=dict)
 
     @property
     def modalities(self) -> list[str]:
@@ -156,6 +159,9 @@ def load_cohort(ws, modalities: Sequence[str] | None = None, encoders: Mapping[s
                              "patients only); featurize them again or train without them (--modalities)",
                              file=ws.tokens_dir, field=f"modalities.{dropped[0]}")
     data.encoders = {c.modality: c for c in kept}
+    from clinfusion.modalities.clinical.encode import workspace_covariate_types
+
+    data.covariate_types = {c: t for c, t in workspace_covariate_types(ws).items() if c in data.covariates}
     data.edge_cache = EdgeCache(ws.root / "graphs" / "edges")
     return data
 

@@ -1,22 +1,39 @@
-"""Flat features for the classical baselines: each modality's tokens mean- and max-pooled."""
+"""Flat features of the classical baselines and the wide path: each modality's tokens mean- and
+max-pooled into one row per patient, encoded with the shared :class:`~clinfusion.tabular.TabularEncoder`.
+
+The pooled columns of modality ``m`` are ``m:mean<j>`` and ``m:max<j>`` (``j < D_m``), numeric,
+source and block ``m``: the encoder z-scores them with training-fold statistics, imputes an absent
+modality with the training mean and adds ONE flag ``m__missing`` per modality.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from clinfusion.featurize.tokens import TokenSet
+from clinfusion.tabular import ColumnType, TabularEncoder
 from clinfusion.training.dataset import CohortData
 
 
-def pool_bundles(bundles: Sequence[Mapping[str, TokenSet]], modalities: Sequence[str], dims: Mapping[str, int]) -> np.ndarray:
+def pooled_names(modalities: Sequence[str], dims: Mapping[str, int]) -> list[str]:
+    """Column names of :func:`pool_bundles`, in order."""
+    return [f"{m}:{stat}{j}" for m in modalities for stat in ("mean", "max") for j in range(dims[m])]
+
+
+def pooled_types(modalities: Sequence[str], dims: Mapping[str, int]) -> dict[str, ColumnType]:
+    """Column types of the pooled features: numeric, source and shared missing flag per modality."""
+    return {f"{m}:{stat}{j}": ColumnType("numeric", source=m, block=m)
+            for m in modalities for stat in ("mean", "max") for j in range(dims[m])}
+
+
+def pool_bundles(bundles: Sequence[Mapping[str, TokenSet]], modalities: Sequence[str], dims: Mapping[str, int]) -> pd.DataFrame:
     """``[mean tokens, max tokens]`` per modality of token bundles, NaN where a modality is absent.
 
     Shapes:
-        output: ``[N, sum_m 2 * D_m]``.
+        output: ``[N, sum_m 2 * D_m]``, columns :func:`pooled_names`.
     """
     blocks = []
     for m in modalities:
@@ -26,50 +43,44 @@ def pool_bundles(bundles: Sequence[Mapping[str, TokenSet]], modalities: Sequence
             if ts is not None:
                 block[i] = np.concatenate([ts.tokens.mean(0), ts.tokens.max(0)])
         blocks.append(block)
-    return np.concatenate(blocks, 1) if blocks else np.zeros((len(bundles), 0))
+    data = np.concatenate(blocks, 1) if blocks else np.zeros((len(bundles), 0))
+    return pd.DataFrame(data, columns=pooled_names(modalities, dims))
 
 
-def pooled_features(data: CohortData, ids: Sequence[str], modalities: Sequence[str]) -> np.ndarray:
-    """:func:`pool_bundles` for cohort patients."""
+def pooled_frame(data: CohortData, ids: Sequence[str], modalities: Sequence[str]) -> pd.DataFrame:
+    """:func:`pool_bundles` for cohort patients (row order of ``ids``)."""
     bundles = [{m: data.tokens[m][p] for m in modalities if p in data.tokens[m]} for p in ids]
-    return pool_bundles(bundles, modalities, data.dims())
+    dims = data.dims()
+    return pool_bundles(bundles, modalities, {m: dims[m] for m in modalities})
 
 
-@dataclass
-class FlatScaler:
-    """Mean imputation + z-score fitted on the training fold, plus a 0/1 indicator per column
-    group that had missing values in training (a missing modality is flagged, not faked)."""
+def fit_pooled(pooled: pd.DataFrame, modalities: Sequence[str], dims: Mapping[str, int]) -> TabularEncoder:
+    """The encoder of pooled features, fitted on the training rows ``pooled``."""
+    return TabularEncoder.fit(pooled, pooled_types(modalities, dims))
 
-    mean: np.ndarray
-    std: np.ndarray
-    flag_cols: np.ndarray
 
-    @classmethod
-    def fit(cls, x: np.ndarray) -> FlatScaler:
-        """Statistics and the indicator columns (first column of each distinct training missingness
-        pattern) come from the training rows only, so every transform has the same width."""
-        with np.errstate(all="ignore"):
-            mean = np.nan_to_num(np.nanmean(np.where(np.isnan(x).all(0), 0.0, x), 0))
-            std = np.nan_to_num(np.nanstd(x, 0)) if len(x) else np.ones(x.shape[1])
-        miss = np.isnan(x)
-        cols = np.flatnonzero(miss.any(0))
-        if len(cols):
-            _, first = np.unique(miss[:, cols].T, axis=0, return_index=True)
-            cols = cols[np.sort(first)]
-        return cls(mean, np.where(std > 1e-8, std, 1.0), cols.astype(np.int64))
+def flat_encoder(data: CohortData, train_ids: Sequence[str], modalities: Sequence[str]) -> TabularEncoder:
+    """The pooled-feature encoder fitted on the training patients ``train_ids``."""
+    dims = data.dims()
+    return fit_pooled(pooled_frame(data, train_ids, modalities), modalities, {m: dims[m] for m in modalities})
 
-    @property
-    def width(self) -> int:
-        return len(self.mean) + len(self.flag_cols)
 
-    def transform(self, x: np.ndarray) -> np.ndarray:
-        miss = np.isnan(x)
-        z = (np.where(miss, self.mean, x) - self.mean) / self.std
-        return np.concatenate([z, miss[:, self.flag_cols].astype(float)], 1)
+def fit_covariates(data: CohortData, ids: Sequence[str]) -> TabularEncoder | None:
+    """The covariate encoder fitted on patients ``ids`` (declared types from ``data.covariate_types``),
+    or None when the cohort has no covariate column."""
+    if not data.covariates.shape[1]:
+        return None
+    return TabularEncoder.fit(data.covariates.iloc[data.index(ids)], data.covariate_types)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"mean": self.mean.tolist(), "std": self.std.tolist(), "flag_cols": self.flag_cols.tolist()}
 
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> FlatScaler:
-        return cls(np.asarray(d["mean"], float), np.asarray(d["std"], float), np.asarray(d["flag_cols"], np.int64))
+def flat_matrix(data: CohortData, ids: Sequence[str], modalities: Sequence[str],
+                flat: TabularEncoder, covariates: TabularEncoder | None) -> np.ndarray:
+    """``[encoded pooled tokens | encoded covariates]`` of patients ``ids``.
+
+    Shapes:
+        output: ``[len(ids), flat.width + covariates.width]`` float32.
+    """
+    parts = [flat.transform(pooled_frame(data, ids, modalities))]
+    if covariates is not None:
+        parts.append(covariates.transform(data.covariates.iloc[data.index(ids)]))
+    return np.concatenate(parts, 1).astype(np.float32)

@@ -1,4 +1,6 @@
-"""``clinfusion train`` as a library call: workspace -> CV of fusion and baselines -> results (+ MLflow)."""
+"""``clinfusion train`` as a library call: workspace -> CV of fusion, baselines and the stack -> results
+(+ the default model, ``stack`` unless ``default_model`` says otherwise, fitted on all patients and
+registered in MLflow)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clinfusion.training.config import TrainConfig, flatten
+from clinfusion.training.config import STACK, TrainConfig, flatten
 from clinfusion.training.cv import FoldExecutor, default_splits, read_splits, run_cv
 from clinfusion.training.dataset import CohortData, load_cohort, with_diagnosis
 
@@ -67,7 +69,6 @@ def train_workspace(ws, config: TrainConfig, *, splits_dir: Path | None = None, 
     """
     from clinfusion import __version__
     from clinfusion.evaluation import summarize
-    from clinfusion.training.trainer import train_fusion
 
     data = load_cohort(ws, config.modalities, config.encoders, config.covariates)
     if progress:
@@ -83,11 +84,18 @@ def train_workspace(ws, config: TrainConfig, *, splits_dir: Path | None = None, 
         ix = data.index(ids)
         return data.time[ix], data.event[ix], data.diagnosis[ix]
 
+    models = default_first(summarize(run.predictions, outcomes, config.bootstrap, config.seed,
+                                     default_model=config.default_model), config.default_model)
     result: dict[str, Any] = {
-        "task": "survival", "folds": len(splits), "splits": source, "n_patients": len(data.patient_ids),
-        "modalities": data.modalities, "models": summarize(run.predictions, outcomes, config.bootstrap, config.seed),
+        "task": "survival", "default_model": config.default_model, "folds": len(splits), "splits": source,
+        "n_patients": len(data.patient_ids), "modalities": data.modalities, "models": models,
         "encoders": {m: c.as_dict() for m, c in data.encoders.items()},
     }
+    if config.stack.enabled:
+        from clinfusion.training.cv import row_names
+        from clinfusion.training.stacking import stack_names
+
+        models[STACK].update(stack_summary(run, stack_names(data, config, row_names(data, config))))
     if label_overrides:
         result["label_overrides"] = {"applied": len(applied), "not_in_cohort": len(label_overrides) - len(applied)}
     if run.fusion_fits and run.fusion_fits[0].selection:
@@ -100,11 +108,53 @@ def train_workspace(ws, config: TrainConfig, *, splits_dir: Path | None = None, 
         result["oracle"] = orc
     if track:
         if progress:
-            progress("final model on all patients + MLflow run")
-        final = train_fusion(data, data.patient_ids, config)
+            progress(f"final {config.default_model} model on all patients + MLflow run")
+        served, final = final_model(data, config)
+        if config.default_model == STACK:
+            result["models"][STACK]["final_weights"] = served.model.report()
         tables["training_labels.csv"] = training_labels(data, applied)
-        result.update(_log(ws, data, config, result, run, final, tracking_uri, __version__, tables))
+        result.update(_log(ws, data, config, result, run, served, final, tracking_uri, __version__, tables))
     return result
+
+
+def default_first(models: dict[str, Any], default: str) -> dict[str, Any]:
+    """``models`` with ``default`` first (the results table and JSON list the default model first)."""
+    return {**({default: models[default]} if default in models else {}), **models}
+
+
+def stack_summary(run, names: list[str]) -> dict[str, Any]:
+    """``weights`` (per fold, shares summing to 1), ``folds`` (per fold report: weights, raw meta
+    coefficients, inner out-of-fold C of each candidate, dropped candidates) and ``candidates``."""
+    return {"candidates": names, "weights": [s.shares() for s in run.stacks], "folds": [s.report() for s in run.stacks]}
+
+
+def final_model(data: CohortData, config: TrainConfig) -> tuple[Any, Any]:
+    """The registered model fitted on every patient, and the final fusion model (explanations, diagnosis).
+
+    Returns:
+        ``(served, fusion)``: ``served`` is the :class:`~clinfusion.training.trainer.FittedFusion`
+        itself for ``default_model: fusion``, else a :class:`~clinfusion.training.servable.ServableModel`
+        (the stack refitted on all patients with its own inner folds, or the named candidate).
+    """
+    from clinfusion.training import candidates as cands
+    from clinfusion.training.cv import row_names
+    from clinfusion.training.servable import make_servable
+    from clinfusion.training.stacking import fit_stack, stack_names
+    from clinfusion.training.trainer import train_fusion
+
+    ids, name = list(data.patient_ids), config.default_model
+    if name == cands.FUSION:
+        fusion = train_fusion(data, ids, config)
+        return fusion, fusion
+    if name == STACK:
+        model = fit_stack(data, ids, config, stack_names(data, config, row_names(data, config)))
+        member = model.members.get(cands.FUSION)
+        fusion = member.fit if member is not None else train_fusion(data, ids, config)
+    else:
+        fusion = train_fusion(data, ids, config)
+        model = cands.fit_candidates(data, ids, config, cands.inner_mask(data, ids, config), [name],
+                                     reuse={cands.FUSION: cands.FusionFitted(cands.FUSION, fusion)})[name]
+    return make_servable(name, model, data, ids, config, fusion), fusion
 
 
 def training_labels(data: CohortData, overridden: dict[str, str]) -> pd.DataFrame:
@@ -145,37 +195,57 @@ def explain(data: CohortData, splits, run, result: dict[str, Any], seed: int) ->
     return {"robustness.csv": rob, "contributions.csv": contrib}
 
 
-def _log(ws, data, config, result, run, final, uri, version, tables) -> dict[str, Any]:
+def fold_table(run, data: CohortData, config: TrainConfig, ids: list[str]) -> pd.DataFrame:
+    """``fold_predictions.csv`` of the default model: each fold's model on every patient (see
+    :func:`~clinfusion.training.review_tables.fold_predictions_table`), so the review app's
+    out-of-fold predictions come from the registered kind of model."""
+    from clinfusion.training.review_tables import fold_predictions_table
+    from clinfusion.training.servable import servable_fold_table
+
+    if config.default_model == "fusion":
+        return fold_predictions_table(run.fusion_fits, run.splits, data, ids)
+    return servable_fold_table(config.default_model, run, data, config, ids)
+
+
+def _log(ws, data, config, result, run, served, final, uri, version, tables) -> dict[str, Any]:
+    """Log the run; ``served`` is the registered model, ``final`` the final fusion model whose
+    embeddings, attention and attributions the review app shows."""
     from clinfusion.evaluation import pooled_risk, risk_groups
     from clinfusion.evaluation.plots import km_plot
     from clinfusion.tracking.bundle import bundle_to_json
-    from clinfusion.tracking.pyfunc import predictions_frame
     from clinfusion.tracking.run import log_training
     from clinfusion.training.attribution import attribution_summary, integrated_gradients
-    from clinfusion.training.review_tables import embeddings_table, fold_predictions_table
+    from clinfusion.training.outputs import predictions_frame
+    from clinfusion.training.review_tables import embeddings_table
     from clinfusion.training.review_tables import token_attention_table as attention_table
     from clinfusion.training.trainer import _bundles, predict_fusion
 
     ids = data.patient_ids
-    inputs = data.covariates.copy() if final.covariates is not None else pd.DataFrame(index=range(len(ids)))
-    inputs.insert(0, "bundle", [bundle_to_json(b) for b in _bundles(data, ids, final.modalities)])
+    fusion_only = served is final
+    mods = final.modalities if fusion_only else served.modalities
+    with_cov = final.covariates is not None if fusion_only else data.covariates.shape[1] > 0
+    inputs = data.covariates.copy() if with_cov else pd.DataFrame(index=range(len(ids)))
+    inputs.insert(0, "bundle", [bundle_to_json(b) for b in _bundles(data, ids, mods)])
     out = predict_fusion(final, data, ids)
-    preds = predictions_frame(final, out)
+    preds = predictions_frame(served, out if fusion_only else served.predict(data, ids))
     preds.insert(0, "patient_id", list(ids))  # pseudonyms: the review app matches rows to patients
     attributions = integrated_gradients(final, data, ids, n_steps=16)
     tables = {**tables, "embeddings.csv": embeddings_table(ids, out["embedding"]),
               "token_attributions.parquet": attributions, "attribution_summary.csv": attribution_summary(attributions),
-              "fold_predictions.csv": fold_predictions_table(run.fusion_fits, run.splits, data, ids),
+              "fold_predictions.csv": fold_table(run, data, config, list(ids)),
               "token_attention.parquet": attention_table(final, data, ids)}
+    name = config.default_model
     with tempfile.TemporaryDirectory() as tmp:
-        fus = [p for p in run.predictions if p.model == "fusion"]
-        pid, _, high = pooled_risk(fus)
+        pid, _, high = pooled_risk([p for p in run.predictions if p.model == name])
         t, e = data.time[data.index(pid)], data.event[data.index(pid)]
         p = risk_groups(np.zeros(1), t, e, high.astype(float) - 0.5).logrank_p
-        plot = km_plot(t, e, high, Path(tmp) / "km_fusion.png", "fusion (cross-validated)", p)
+        plot = km_plot(t, e, high, Path(tmp) / f"km_{name}.png", f"{name} (cross-validated)", p)
+        from clinfusion.evaluation.calibration_plot import calibration_plots
+
+        plots = [plot, *calibration_plots(result["models"], list(dict.fromkeys([name, "fusion"])), tmp)]
         logged = log_training(ws.root, experiment=f"clinfusion-{ws.manifest().get('cohort_name', 'cohort')}",
                               params={**flatten(config), **encoder_params(data)}, fingerprint=fingerprint(ws), code_version=version,
-                              summary=result, fit=final, predictions=preds, inputs=inputs, plots=[plot], uri=uri, tables=tables,
+                              summary=result, fit=served, predictions=preds, inputs=inputs, plots=plots, uri=uri, tables=tables,
                               register_as=f"clinfusion-fusion-{ws.manifest().get('cohort_name', 'cohort')}")
     return {"mlflow_run_id": logged["run_id"], "mlflow_tracking_uri": logged["tracking_uri"],
             "model_uri": logged.get("registered_uri", logged["model_uri"]), "model_alias": logged.get("registered_alias", "")}

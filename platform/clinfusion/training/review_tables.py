@@ -49,7 +49,7 @@ def fold_predictions_table(fits: Sequence, splits: Sequence, data, patient_ids: 
     Raises:
         ValueError: ``fits`` and ``splits`` differ in length.
     """
-    from clinfusion.tracking.pyfunc import predictions_frame
+    from clinfusion.training.outputs import predictions_frame
     from clinfusion.training.trainer import predict_fusion
 
     if len(fits) != len(splits):

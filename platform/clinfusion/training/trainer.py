@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,11 +13,12 @@ from clinfusion.cohort.splits import stratified_kfold
 from clinfusion.errors import ConfigError
 from clinfusion.featurize.tokens import TokenSet
 from clinfusion.models.losses import bin_index, survival_bin_edges
+from clinfusion.tabular import TabularEncoder
 from clinfusion.training.config import TrainConfig
 from clinfusion.training.dataset import CohortData
-from clinfusion.training.flat import FlatScaler, pool_bundles
+from clinfusion.training.flat import fit_covariates, fit_pooled, pool_bundles
 from clinfusion.training.graphs import patient_graphs
-from clinfusion.training.preprocess import CovariateEncoder, TokenStandardizer
+from clinfusion.training.preprocess import TokenStandardizer
 
 
 @dataclass
@@ -31,7 +31,7 @@ class FittedFusion:
         standardizer / covariates: fitted preprocessing (``covariates`` None: no wide path).
         bin_edges: discrete-time bin edges in days; classes: diagnosis classes.
         config: the training config; history: per-epoch losses.
-        flat: scaler of the pooled tokens of the wide path (``model.wide_tokens``), else None.
+        flat: encoder (:class:`~clinfusion.tabular.TabularEncoder`) of the pooled tokens of the wide path (``model.wide_tokens``), else None.
         selection: with ``config.select``, every candidate's override and inner-validation
             C-index, the chosen one flagged.
         oof_risk: with an ensemble, each training patient's risk from the member that held it
@@ -42,18 +42,18 @@ class FittedFusion:
     modalities: list[str]
     dims: dict[str, int]
     standardizer: TokenStandardizer
-    covariates: CovariateEncoder | None
+    covariates: TabularEncoder | None
     bin_edges: np.ndarray
     classes: list[str]
     config: TrainConfig
     history: list[dict[str, float]] = field(default_factory=list)
     selection: list[dict[str, Any]] = field(default_factory=list)
-    flat: FlatScaler | None = None
+    flat: TabularEncoder | None = None
     oof_risk: dict[str, float] = field(default_factory=dict)
 
     @property
     def n_wide(self) -> int:
-        return (len(self.covariates.names) if self.covariates else 0) + (self.flat.width if self.flat else 0)
+        return (self.covariates.width if self.covariates else 0) + (self.flat.width if self.flat else 0)
 
     def wide_matrix(self, bundles: Sequence[Mapping[str, TokenSet]], covariates: pd.DataFrame | None) -> np.ndarray | None:
         """Inputs of the wide path: encoded covariates, then (``wide_tokens``) the scaled pooled tokens."""
@@ -86,8 +86,8 @@ def rebuild(spec: Mapping[str, Any], state_dict: Mapping[str, Any]) -> FittedFus
     from clinfusion.training.config import TrainConfig
 
     config = TrainConfig.model_validate(spec["config"])
-    cov = None if spec["covariates"] is None else CovariateEncoder.from_dict(spec["covariates"])
-    flat = FlatScaler.from_dict(spec["flat"]) if spec.get("flat") else None
+    cov = None if spec["covariates"] is None else TabularEncoder.from_dict(spec["covariates"])
+    flat = TabularEncoder.from_dict(spec["flat"]) if spec.get("flat") else None
     n_classes = len(spec["classes"]) if len(spec["classes"]) > 1 else 0
     edges = np.array([np.inf if e == "inf" else e for e in spec["bin_edges"]], dtype=float)
     fit = FittedFusion(None, list(spec["modalities"]), dict(spec["dims"]), TokenStandardizer.from_dict(spec["standardizer"]),
@@ -143,6 +143,7 @@ def _fit_loop(fit: FittedFusion, model: Any, train: list[Any], val: list[Any], m
     import torch
 
     from clinfusion.graph import graph_loader
+    from clinfusion.models.early_stopping import EarlyStopping
     from clinfusion.models.losses import multitask_loss
 
     cfg = fit.config
@@ -151,7 +152,7 @@ def _fit_loop(fit: FittedFusion, model: Any, train: list[Any], val: list[Any], m
     gen = torch.Generator().manual_seed(cfg.seed + member)
     loader = graph_loader(train, fit.dims, cfg.optim.batch_size, shuffle=True, seed=cfg.seed + member)
     val_batch = next(iter(graph_loader(val, fit.dims, 0)))
-    best, best_state, wait = float("inf"), copy.deepcopy(model.state_dict()), 0
+    stopper = EarlyStopping(model, patience=cfg.optim.patience)
     for epoch in range(cfg.optim.epochs):
         model.train()
         total = 0.0
@@ -166,13 +167,9 @@ def _fit_loop(fit: FittedFusion, model: Any, train: list[Any], val: list[Any], m
         with torch.no_grad():
             vloss, _ = multitask_loss(model(val_batch), _targets(val_batch), weights, nll_alpha=cfg.loss.nll_alpha)
         fit.history.append({"member": member, "epoch": epoch, "train_loss": total / max(len(loader), 1), "val_loss": float(vloss)})
-        if float(vloss) < best - 1e-4:
-            best, best_state, wait = float(vloss), copy.deepcopy(model.state_dict()), 0
-        else:
-            wait += 1
-            if wait >= cfg.optim.patience:
-                break
-    model.load_state_dict(best_state)
+        if stopper.step(float(vloss)):
+            break
+    stopper.restore()
     model.eval()
 
 
@@ -197,14 +194,14 @@ def train_fusion(data: CohortData, train_ids: Sequence[str], config: TrainConfig
     mods = list(modalities or data.modalities)
     ix = data.index(train_ids)
     use_cov = wide and config.model.wide and data.covariates.shape[1] > 0
-    cov = CovariateEncoder.fit(data.covariates.iloc[ix]) if use_cov else None
+    cov = fit_covariates(data, train_ids) if use_cov else None
     n_classes = len(data.classes) if config.loss.diagnosis > 0 and len(data.classes) > 1 else 0
     dims = {m: d for m, d in data.dims().items() if m in mods}
     fit = FittedFusion(None, mods, dims, TokenStandardizer.fit({m: data.tokens[m] for m in mods}, train_ids), cov,
                        survival_bin_edges(data.time[ix], data.event[ix], config.model.n_bins),
                        data.classes if n_classes else [], config)
     if wide and config.model.wide and config.model.wide_tokens:
-        fit.flat = FlatScaler.fit(pool_bundles(_bundles(data, train_ids, mods), mods, dims))
+        fit.flat = fit_pooled(pool_bundles(_bundles(data, train_ids, mods), mods, dims), mods, dims)
     members = []
     for j, (inner_train, inner_val) in enumerate(_member_splits(data, train_ids, config)):
         torch.manual_seed(config.seed + j)

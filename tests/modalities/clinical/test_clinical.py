@@ -5,9 +5,9 @@ from pathlib import Path
 import pandas as pd
 from clinfusion.ingest import ingest
 from clinfusion.modalities.clinical.deid import deidentify_clinical, identifier_columns
+from clinfusion.modalities.export import export_modality
 from clinfusion.privacy import Pseudonymizer, load_key
 from clinfusion.testing import write_tiny_cohort
-from clinfusion.workspace.export import export_modality
 
 
 def test_identifier_columns_by_name() -> None:

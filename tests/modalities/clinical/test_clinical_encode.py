@@ -1,4 +1,4 @@
-"""Clinical covariate encoding: types, AJCC sub-stages, missing indicators, unseen categories, fold fitting."""
+"""Clinical covariates -> column types of the shared encoder: declarations, inference, outcome columns."""
 
 from __future__ import annotations
 
@@ -7,13 +7,8 @@ import pandas as pd
 import pytest
 from clinfusion.cohort.spec import CovariateSpec
 from clinfusion.errors import ConfigError
-from clinfusion.modalities.clinical.encode import (
-    ClinicalEncoding,
-    apply_encoding,
-    fit_encoding,
-    infer_covariates,
-    ordinal_rank,
-)
+from clinfusion.modalities.clinical.encode import covariate_types, declared_types, token_encoding
+from clinfusion.tabular import ColumnType
 
 STAGES = ("I", "IA", "IB", "II", "IIA", "IIB", "III", "IIIA", "IIIB", "IIIC", "IV")
 COVS = {
@@ -35,43 +30,29 @@ def table() -> pd.DataFrame:
     })
 
 
-def test_ordinal_ranks_with_sub_stages():
-    assert ordinal_rank("Stage IIA", STAGES) < ordinal_rank("Stage IIB", STAGES) < ordinal_rank("Stage III", STAGES)
-    assert ordinal_rank("IIC", STAGES) == STAGES.index("II")  # undeclared sub-stage -> its stage
-    assert ordinal_rank("Stage X", STAGES) is None
+def test_declared_types_become_column_types(table):
+    types = covariate_types(table, COVS)
+    assert types["stage"] == ColumnType("ordinal", STAGES)
+    assert types["sex"].kind == "categorical" and types["age"].kind == "numeric"
+    assert list(covariate_types(table, COVS, columns=["age"])) == ["age"]
 
 
-def test_encoding_values_missing_and_unseen(table):
-    enc = fit_encoding(table, COVS, ["p1", "p2", "p3"], standardize=True)
-    out = apply_encoding(enc, table)
-    assert enc.n_train == 3
-    assert out.loc["p1", "age"] == pytest.approx(-1.0) and out.loc["p2", "age"] == pytest.approx(1.0)
-    assert out.loc["p3", "age"] == 0 and out.loc["p3", "age__missing"] == 1
-    assert [c for c in out.columns if c.startswith("sex")] == ["sex=F", "sex=M", "sex=__other", "sex__missing"]
-    assert out.loc["p5", "sex=__other"] == 1 and out.loc["p5", ["sex=F", "sex=M"]].sum() == 0  # unseen at inference
-    assert out.loc["p4", "sex__missing"] == 1
-    assert out.loc["p1", "stage"] == pytest.approx(4 / 10) and out.loc["p2", "stage"] == pytest.approx(5 / 10)
-    assert out.loc["p4", "stage__missing"] == 1 and out.loc["p4", "stage__other"] == 1
-    assert out.loc["p5", "stage__missing"] == 1 and out.loc["p5", "stage__other"] == 0
-    assert "survival_time" not in out and "event" not in out
-
-
-def test_standardisation_uses_training_rows_only(table):
-    train = ["p1", "p2", "p3"]
-    enc = fit_encoding(table, COVS, train)
-    changed = table.copy()
-    changed.loc[3:, "age"] = [1000.0, 2000.0]
-    changed.loc[3:, "sex"] = ["Q", "R"]
-    assert fit_encoding(changed, COVS, train) == enc
-
-
-def test_roundtrip_inference_and_errors(table):
-    enc = fit_encoding(table, COVS, ["p1", "p2"])
-    assert ClinicalEncoding.from_dict(enc.to_dict()) == enc
-    inferred = infer_covariates(table, {})
-    assert inferred["age"].type == "numeric" and inferred["sex"].type == "categorical"
-    assert "event" not in inferred and "survival_time" not in inferred
+def test_undeclared_columns_are_inferred_and_outcomes_refused(table):
+    inferred = covariate_types(table, {})
+    assert inferred["age"].kind == "numeric" and inferred["sex"].kind == "categorical"
+    assert "event" not in inferred and "survival_time" not in inferred and "patient_id" not in inferred
     with pytest.raises(ConfigError, match="outcome"):
-        fit_encoding(table, {"event": CovariateSpec(type="numeric")})
+        declared_types({"event": CovariateSpec(type="numeric")})
     with pytest.raises(ConfigError, match="not a column"):
-        fit_encoding(table, {"bmi": CovariateSpec(type="numeric")})
+        covariate_types(table, {"bmi": CovariateSpec(type="numeric")})
+
+
+def test_token_encoding_is_stateless_with_sub_stage_ranks(table):
+    enc, out = token_encoding(table, covariate_types(table, COVS))
+    assert not enc.statistics and list(out.index) == ["p1", "p2", "p3", "p4", "p5"]
+    assert out.loc["p1", "age"] == 50.0 and out.loc["p3", "age__missing"] == 1
+    assert out.loc["p1", "stage"] == STAGES.index("IIA") and out.loc["p2", "stage"] == STAGES.index("IIB")
+    assert out.loc["p3", "stage"] == STAGES.index("II")  # undeclared sub-stage -> its stage
+    assert out.loc["p4", "stage__missing"] == 1 and out.loc["p5", "stage__missing"] == 1
+    assert out.loc["p5", "sex=X"] == 1  # the token's vocabulary is every label of the table
+    assert "survival_time" not in out and "event" not in out

@@ -15,10 +15,10 @@ from clinfusion.ingest.locate import real_paths
 from clinfusion.ingest.runner import ingest
 from clinfusion.modalities.ecg.features import ENCODERS, ResNet1dEncoder
 from clinfusion.modalities.ecg.resnet1d import build_resnet1d, save_checkpoint
+from clinfusion.modalities.export import export_modality
 from clinfusion.modalities.registry import encoder_class
 from clinfusion.testing import write_tiny_cohort
 from clinfusion.testing.ecg import LEADS_12, synthetic_ecg, write_csv, write_wfdb
-from clinfusion.workspace.export import export_modality
 
 PHI = ("Octavia Quince", "4471029", "1987-03-14", "St. Ambrose Hospital")
 

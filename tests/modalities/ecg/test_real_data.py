@@ -9,7 +9,7 @@ import pytest
 from clinfusion.modalities.ecg.deid import scrub_comments
 from clinfusion.modalities.ecg.formats import detect, format_module
 from clinfusion.modalities.ecg.options import EcgOptions
-from clinfusion.modalities.ecg.pipeline import process
+from clinfusion.modalities.ecg.process import process
 from clinfusion.modalities.ecg.read import annotation_hr
 from clinfusion.testing import requires_shared_data, shared_data_dir
 

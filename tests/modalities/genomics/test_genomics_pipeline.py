@@ -11,6 +11,7 @@ import pytest
 from clinfusion.featurize import featurize
 from clinfusion.featurize.cache import load_tokens
 from clinfusion.ingest import ingest
+from clinfusion.modalities.export import export_modality
 from clinfusion.modalities.genomics.features import FEATURES, GeneSetEncoder
 from clinfusion.privacy import Pseudonymizer, load_key
 from clinfusion.privacy.keys import KEY_ENV
@@ -18,7 +19,6 @@ from clinfusion.testing import write_tiny_cohort
 from clinfusion.testing.genomics import write_tiny_genomics
 from clinfusion.workspace import Workspace, read_catalog
 from clinfusion.workspace.catalog import row_meta
-from clinfusion.workspace.export import export_modality
 from scipy.stats import spearmanr
 
 KEY = "genomics-test-key-0123456789"

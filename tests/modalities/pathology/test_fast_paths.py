@@ -35,7 +35,8 @@ def test_integer_pen_test_equals_float_hue_over_all_colours() -> None:
 
 @pytest.mark.parametrize("min_od", [0.05, 0.4])
 def test_blue_limit_table_equals_per_pixel_optical_density_test(min_od: float) -> None:
-    from clinfusion.modalities.pathology.tissue import _od_blue_limit, optical_density
+    from clinfusion.modalities.pathology.optical_density import optical_density
+    from clinfusion.modalities.pathology.tissue import _od_blue_limit
 
     lut = optical_density(np.arange(256, dtype=np.uint8))
     v = np.arange(256)
@@ -175,7 +176,7 @@ def test_direct_jpeg_region_cache_is_bounded_and_thread_safe(tmp_path: Path, mon
 
 def test_pipeline_with_direct_jpeg_reads_equals_openslide_only(tmp_path: Path) -> None:
     from clinfusion.modalities.pathology.backends.openslide_backend import OpenSlideBackend
-    from clinfusion.modalities.pathology.pipeline import PathologyOptions, process_slide
+    from clinfusion.modalities.pathology.process import PathologyOptions, process_slide
 
     s = write_synthetic_slide(tmp_path / "s.tiff", (1536, 1280), seed=8)
     opts = PathologyOptions(mpp_override=0.25)  # tiles of 512 level-0 px read at level 1 (downsample 2)
@@ -228,11 +229,11 @@ def test_dct_scaled_thumbnail_is_close_to_full_decode_on_synthetic(tmp_path: Pat
 
 def test_tiles_after_a_reduced_thumbnail_equal_openslide_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A reduced thumbnail means tiles are decoded lazily (no whole level): same pixels as OpenSlide."""
-    from clinfusion.modalities.pathology import pipeline
+    from clinfusion.modalities.pathology import process as slide_process
     from clinfusion.modalities.pathology.backends.openslide_backend import OpenSlideBackend
-    from clinfusion.modalities.pathology.pipeline import PathologyOptions, process_slide
+    from clinfusion.modalities.pathology.process import PathologyOptions, process_slide
 
-    monkeypatch.setattr(pipeline, "REDUCED_DECODE_MIN_PX", 0)  # the path of large single-level slides
+    monkeypatch.setattr(slide_process, "REDUCED_DECODE_MIN_PX", 0)  # the path of large single-level slides
     s = write_synthetic_slide(tmp_path / "s.tiff", (2400, 1700), seed=10, levels=1)
     opts = PathologyOptions(tissue=TissueConfig(thumbnail_px=512))
     with OpenSlideBackend(s.path) as fast, OpenSlideBackend(s.path, direct_jpeg=False) as ref:

@@ -13,12 +13,12 @@ from clinfusion.cli.app import main
 from clinfusion.featurize import featurize
 from clinfusion.featurize.cache import load_tokens
 from clinfusion.ingest import ingest
+from clinfusion.modalities.export import export_modality
 from clinfusion.modalities.pathology.features import CnnEncoder, HandcraftedEncoder
 from clinfusion.modalities.pathology.heatmap import render_score_heatmap
 from clinfusion.privacy.keys import KEY_ENV
 from clinfusion.testing import shared_data_dir, write_tiny_cohort
 from clinfusion.testing.slides import write_bad_slides, write_synthetic_slide
-from clinfusion.workspace.export import export_modality
 from PIL import Image
 
 SUITE_KEY = "test-key-0123456789abcdef"  # the key tests/conftest.py sets for every test
@@ -98,7 +98,7 @@ def test_handcrafted_tokens_have_coordinates_groups_and_cache(cohort: dict) -> N
     tokens = load_tokens(ws, "pathology", "handcrafted")
     p0 = cohort["rep"].catalog.query("modality == 'pathology' and status == 'ingested'")
     two = next(t for t in tokens.values() if len(set(t.groups.tolist())) == 2)
-    assert two.positions.shape == (two.n_tokens, 2) and two.dim == 30
+    assert two.positions.shape == (two.n_tokens, 2) and two.dim == 31
     first = p0.sort_values("source").iloc[0]
     tiles = pd.read_parquet(ws.root / first["artifact_dir"] / "tiles.parquet")
     kept = tiles[tiles["kept"]]

@@ -8,7 +8,8 @@ from clinfusion.errors import IngestError
 from clinfusion.modalities.pathology import quality
 from clinfusion.modalities.pathology.backends import open_slide
 from clinfusion.modalities.pathology.detect import detect_backend
-from clinfusion.modalities.pathology.pipeline import PathologyOptions, process_slide
+from clinfusion.modalities.pathology.handcrafted import FEATURE_NAMES
+from clinfusion.modalities.pathology.process import PathologyOptions, process_slide
 from clinfusion.testing import requires_shared_data, shared_data_dir
 
 PATH = shared_data_dir() / "pathology"
@@ -26,7 +27,7 @@ def test_cmu1_tiles_at_half_micron() -> None:
     assert 0.25 < r.mask.mean() < 0.45
     assert 20 <= r.stats["kept"] <= 40
     kept = r.tiles[r.tiles["kept"]]
-    assert (kept["tissue"] >= 0.5).all() and r.features.shape == (len(kept), 30)
+    assert (kept["tissue"] >= 0.5).all() and r.features.shape == (len(kept), len(FEATURE_NAMES))
 
 
 @requires_shared_data("pathology/tcga-cr-7395-01a-01-ts1.svs")
@@ -65,7 +66,7 @@ def test_real_tiles_pass_quality_and_no_tissue_tile_fails() -> None:
     tiles = np.stack([np.asarray(Image.open(PATH / "tiles" / n).convert("RGB").resize((256, 256))) for n in names])
     reasons = quality.drop_reason(quality.tile_quality(tiles)).tolist()
     assert reasons[:3] == ["", "", ""] and reasons[3] == "background"
-    from clinfusion.modalities.pathology.handcrafted import FEATURE_NAMES, handcrafted_features
+    from clinfusion.modalities.pathology.handcrafted import handcrafted_features
 
     f = handcrafted_features(tiles[:3])
     density = f[:, FEATURE_NAMES.index("nuclei_frac")]

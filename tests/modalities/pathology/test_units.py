@@ -10,7 +10,8 @@ from clinfusion.featurize.tokens import TokenSet
 from clinfusion.modalities.pathology import handcrafted, quality, stain
 from clinfusion.modalities.pathology.backends import backend_class
 from clinfusion.modalities.pathology.heatmap import score_overlay, tissue_overlay
-from clinfusion.modalities.pathology.pipeline import PathologyOptions
+from clinfusion.modalities.pathology.optical_density import intensity
+from clinfusion.modalities.pathology.process import PathologyOptions
 from clinfusion.modalities.pathology.prototypes import kmeans_prototypes
 from clinfusion.modalities.pathology.tiling import grid_coordinates
 from clinfusion.modalities.pathology.tissue import tile_tissue_fraction, tissue_mask
@@ -59,7 +60,7 @@ def test_handcrafted_batch_equals_single_tiles_and_counts_nuclei() -> None:
     assert f.shape == (3, len(handcrafted.FEATURE_NAMES)) and np.isfinite(f).all()
     singles = np.concatenate([handcrafted.handcrafted_features(b[None]) for b in batch])
     np.testing.assert_allclose(f, singles, rtol=1e-5, atol=1e-5)
-    lbp = [handcrafted.FEATURE_NAMES.index(f"lbp_{k}") for k in range(9)]
+    lbp = [handcrafted.FEATURE_NAMES.index(f"lbp_{k}") for k in range(handcrafted.LBP_POINTS + 2)]
     np.testing.assert_allclose(f[:, lbp].sum(1), 1.0, atol=1e-6)
     # Hand-built tile: 5 separated dark-purple squares on pink -> 5 nuclei blobs.
     tile = np.full((1, 64, 64, 3), (230, 160, 200), np.uint8)
@@ -76,7 +77,7 @@ def test_macenko_recovers_known_stains_and_normalises() -> None:
     stains = np.array([[0.65, 0.07], [0.70, 0.99], [0.29, 0.11]])
     stains /= np.linalg.norm(stains, axis=0)
     conc = rng.gamma(2.0, 0.3, (2, 20000))
-    rgb = np.clip(stain.IO * np.exp(-(stains @ conc)).T, 0, 255).astype(np.uint8)
+    rgb = np.clip(intensity(stains @ conc).T, 0, 255).astype(np.uint8)
     fit = stain.fit_macenko(rgb)
     cos = np.abs((fit.stains / np.linalg.norm(fit.stains, axis=0)).T @ stains).diagonal()
     assert (cos > 0.97).all(), cos

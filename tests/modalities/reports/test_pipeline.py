@@ -11,12 +11,12 @@ import pytest
 from clinfusion.featurize import featurize
 from clinfusion.featurize.cache import load_tokens
 from clinfusion.ingest.runner import ingest
+from clinfusion.modalities.export import export_modality
 from clinfusion.modalities.registry import encoder_class, encoders
 from clinfusion.modalities.reports.embed import fit_tfidf_svd
 from clinfusion.modalities.reports.features import FINDING_FEATURES
 from clinfusion.testing.reports import write_phi_reports_cohort, write_tiny_bert
 from clinfusion.workspace import Workspace, read_catalog
-from clinfusion.workspace.export import export_modality
 
 
 def _all_bytes(root: Path) -> bytes:

@@ -1,18 +1,19 @@
-"""Clinical encoder: one token per patient from the typed covariates.
+"""Clinical token encoder: one token per patient from the typed covariates.
 
-The ``covariates`` encoder (default) encodes the de-identified clinical table with
-:mod:`clinfusion.modalities.clinical.encode` WITHOUT standardisation (raw numeric values, one-hot
-categories, ordinal ranks in [0, 1], missing indicators): no cohort statistic enters the cached
-token, so it is valid for every fold. Category vocabularies come from the declared levels, else
-from the labels present in the table. The trainer z-scores on the training fold with
-``fit_encoding(..., train_ids, standardize=True)`` / ``apply_encoding``, or with
-:mod:`clinfusion.modalities.genomics.normalize` on the token features.
+The ``covariates`` encoder (default) encodes the de-identified clinical table with the shared
+:class:`~clinfusion.tabular.TabularEncoder` in its no-statistics mode (``statistics=False``): raw
+numeric values, ONE ordinal rank column per declared ordinal (``0 .. L-1``), one-hot categories
+with an ``=__other`` bucket, a ``__missing`` flag per covariate. No cohort statistic enters the
+cached token, so it is valid for every fold; the trainer standardises tokens on the training fold.
+The column names are the ones the wide path and the flat baselines get from the same encoder
+fitted on a fold (:mod:`clinfusion.tabular.encoder`). Category vocabularies come from the declared
+levels, else from the labels present in the table.
 
 Outcome columns (``survival_time``, ``event``, ``diagnosis``) are never features.
 
 Shapes:
     tokens: ``[1, F]`` (F = ``len(feature_names)``); names: ``["clinical"]``;
-    meta: ``encoding`` (the :class:`~clinfusion.modalities.clinical.encode.ClinicalEncoding` dict).
+    meta: ``encoding`` (the :meth:`~clinfusion.tabular.TabularEncoder.to_dict` of the token encoder).
 """
 
 from __future__ import annotations
@@ -26,19 +27,16 @@ from clinfusion.cohort.spec import CovariateSpec
 from clinfusion.errors import FeaturizeError
 from clinfusion.featurize.base import Encoder
 from clinfusion.featurize.tokens import TokenSet
-from clinfusion.modalities.clinical.encode import (
-    ClinicalEncoding,
-    apply_encoding,
-    fit_encoding,
-    infer_covariates,
-)
+from clinfusion.modalities.clinical.encode import covariate_types, declared_covariates, token_encoding
 from clinfusion.modalities.clinical.read import read_clinical_artifact
-from clinfusion.workspace.catalog import row_meta
+from clinfusion.tabular import TabularEncoder
 from clinfusion.workspace.workspace import Workspace
 
+__all__ = ["ENCODERS", "ClinicalTokenConfig", "ClinicalTokenEncoder", "declared_covariates", "table_encoding"]
 
-class CovariateConfig(BaseModel):
-    """Settings of :class:`CovariateEncoder`.
+
+class ClinicalTokenConfig(BaseModel):
+    """Settings of :class:`ClinicalTokenEncoder`.
 
     Attributes:
         columns: encode only these covariates (empty = all declared, else all non-outcome columns).
@@ -51,40 +49,29 @@ class CovariateConfig(BaseModel):
     max_categories: int = 50
 
 
-def table_encoding(table: pd.DataFrame, declared: dict[str, CovariateSpec], config: CovariateConfig) -> ClinicalEncoding:
-    """The stateless (unstandardised) encoding of a de-identified clinical table."""
-    covs = infer_covariates(table, declared)
-    if config.columns:
-        covs = {c: s for c, s in covs.items() if c in config.columns}
-    return fit_encoding(table, covs, None, standardize=False, max_categories=config.max_categories)
+def table_encoding(table: pd.DataFrame, declared: dict[str, CovariateSpec],
+                   config: ClinicalTokenConfig) -> tuple[TabularEncoder, pd.DataFrame]:
+    """The stateless encoder of a de-identified clinical table and its rows (index ``patient_id``)."""
+    return token_encoding(table, covariate_types(table, declared, config.columns), config.max_categories)
 
 
-def declared_covariates(rows: pd.DataFrame) -> dict[str, CovariateSpec]:
-    """Covariate types recorded by the clinical reader in the catalog metadata."""
-    for _, row in rows.iterrows():
-        covs = row_meta(row).get("covariates")
-        if covs:
-            return {k: CovariateSpec.model_validate(v) for k, v in covs.items()}
-    return {}
-
-
-class CovariateEncoder(Encoder):
+class ClinicalTokenEncoder(Encoder):
     """One token per patient of encoded covariates (see module docstring)."""
 
     modality = "clinical"
     name = "covariates"
-    version = "1"
-    Config: ClassVar[type[BaseModel]] = CovariateConfig
+    version = "2"
+    Config: ClassVar[type[BaseModel]] = ClinicalTokenConfig
 
     def setup(self, ws: Workspace, rows: pd.DataFrame) -> None:
         if len(rows) == 0:
             return
-        row = rows.iloc[0]
-        table = read_clinical_artifact(ws.root, row["artifact_dir"])
-        self.encoding = table_encoding(table, declared_covariates(rows), self.config)  # type: ignore[arg-type]
+        table = read_clinical_artifact(ws.root, rows.iloc[0]["artifact_dir"])
+        config = self.config
+        assert isinstance(config, ClinicalTokenConfig)  # Encoder.__init__ validates it with Config
+        self.encoding, self.features = table_encoding(table, declared_covariates(rows), config)
         if not self.encoding.columns:
             raise FeaturizeError("the clinical table has no covariate column to encode", field="covariates")
-        self.features = apply_encoding(self.encoding, table)
 
     def encode(self, patient_id: str, rows: pd.DataFrame, ws: Workspace) -> TokenSet:
         if not hasattr(self, "features"):
@@ -96,5 +83,5 @@ class CovariateEncoder(Encoder):
                         meta={"encoding": self.encoding.to_dict()})
 
 
-ENCODERS: dict[str, type[Encoder]] = {"covariates": CovariateEncoder}
+ENCODERS: dict[str, type[Encoder]] = {"covariates": ClinicalTokenEncoder}
 DEFAULT_ENCODER = "covariates"

@@ -18,7 +18,7 @@ import numpy as np
 
 from clinfusion.modalities.ecg.leads import STANDARD_LEADS
 from clinfusion.modalities.ecg.measurements import LEAD_FEATURES
-from clinfusion.modalities.ecg.pipeline import ProcessedEcg
+from clinfusion.modalities.ecg.process import ProcessedEcg
 
 SIGNAL_FILE = "signal.npz"
 

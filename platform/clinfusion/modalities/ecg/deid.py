@@ -9,12 +9,19 @@ three facts are kept, as structured values, and every other line is dropped:
 - ``dx``: SNOMED-CT codes from ``Dx:`` lines (digits only), usable as diagnosis labels.
 
 The MIT-BIH style line ``69 M 1085 1629 x1`` (age, sex, then recorder ids) yields age and sex.
+
+Free-text lines (PTB's clinical summary, DICOM waveform annotation text) are dropped by default.
+Given the patient's date shift, :func:`scrub_comments` also returns them de-identified by the
+shared PHI pipeline (:func:`clinfusion.privacy.phi.default_pipeline`, the one reports use):
+names, identifiers and institutions tagged, dates shifted like every other date of the patient.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+from clinfusion.privacy.phi import PhiPipeline, default_pipeline
 
 MAX_AGE = 90
 # Possessive ``\s*+``: the lazy ``(.*?)\s*$`` and the adjacent ``\s*<?\s*`` of the earlier version
@@ -46,13 +53,22 @@ def dx_codes(text: str) -> list[str]:
     return [c for c in re.split(r"[,;\s]+", text.strip()) if _SNOMED.match(c)]
 
 
-def scrub_comments(comments: list[str]) -> dict[str, Any]:
+def scrub_comments(comments: list[str], date_shift_days: int | None = None,
+                   pipeline: PhiPipeline | None = None) -> dict[str, Any]:
     """Keep age, sex and Dx codes from header comment lines; drop everything else.
 
+    Args:
+        comments: the header comment lines (WFDB ``#`` lines, DICOM waveform annotation text).
+        date_shift_days: the patient's keyed date offset; when given, the free-text lines are
+            also returned de-identified under ``"comments"``.
+        pipeline: PHI pipeline for those lines (default: the shared default pipeline).
+
     Returns:
-        ``{"age": float|None, "sex": "M"|"F"|None, "dx": [codes], "comments_dropped": n}``.
+        ``{"age": float|None, "sex": "M"|"F"|None, "dx": [codes], "comments_dropped": n}``, plus
+        ``"comments": [scrubbed lines]`` when ``date_shift_days`` is given.
     """
     out: dict[str, Any] = {"age": None, "sex": None, "dx": [], "comments_dropped": 0}
+    free: list[str] = []
     for line in comments:
         m = _KEY_VALUE.match(line)
         if m:
@@ -69,6 +85,9 @@ def scrub_comments(comments: list[str]) -> dict[str, Any]:
             out["age"], out["sex"] = _age(mb.group(1)), mb.group(2)
         if line.strip():
             out["comments_dropped"] += 1
+            free.append(line.strip())
+    if date_shift_days is not None:
+        out["comments"] = [r.text for r in (pipeline or default_pipeline()).scrub_many(free, date_shift_days)]
     return out
 
 

@@ -97,6 +97,7 @@ class EcgFeaturesEncoder(Encoder):
     name = "ecg_features"
     version = "1"
     Config = EcgFeaturesConfig
+    config: EcgFeaturesConfig  # validated by Encoder.__init__ with Config
 
     def encode(self, patient_id: str, rows: pd.DataFrame, ws: Workspace) -> TokenSet:
         toks, names, pos, groups, fnames = [], [], [], [], []
@@ -152,6 +153,7 @@ class ResNet1dEncoder(Encoder):
     name = "resnet1d"
     version = "1"
     Config = ResNet1dConfig
+    config: ResNet1dConfig  # validated by Encoder.__init__ with Config
 
     def setup(self, ws: Workspace, rows: pd.DataFrame) -> None:
         import torch

@@ -1,8 +1,9 @@
 """Interpretable measurements: R peaks, HR and time-domain HRV, PR/QRS/QT, QTc, ST level, axis.
 
 R peaks come from neurokit2's QRS detector on a reference lead (II, else the strongest usable
-lead); wave boundaries from neurokit2's wavelet delineation (``dwt``) of the first few windows of
-that lead; per-lead amplitudes from a median beat aligned on the R peaks. Intervals are medians
+lead); wave boundaries from neurokit2's wavelet delineation (``dwt``, through
+:mod:`~clinfusion.modalities.ecg.delineation`, which skips the outputs never read) of the first
+few windows of that lead; per-lead amplitudes from a median beat aligned on the R peaks. Intervals are medians
 over beats, so single mis-delineated beats do not move them.
 """
 
@@ -78,15 +79,15 @@ def rhythm(rpeaks: np.ndarray, fs_hz: float) -> Rhythm:
 
 def delineate(x: np.ndarray, rpeaks: np.ndarray, fs_hz: float) -> dict[str, float]:
     """Median PR, QRS, QT (ms) and QRS on/offset relative to R (s) by wavelet delineation of one lead."""
-    import neurokit2 as nk
+    from clinfusion.modalities.ecg.delineation import dwt_waves
 
     out = {"pr_ms": np.nan, "qrs_ms": np.nan, "qt_ms": np.nan, "qrs_on_s": np.nan, "qrs_off_s": np.nan}
     if rpeaks.size < 3:
         return out
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        try:
-            _, w = nk.ecg_delineate(x, rpeaks, sampling_rate=int(round(fs_hz)), method="dwt")
+        try:  # = nk.ecg_delineate(x, rpeaks, fs, method="dwt")[1] on the four keys read below, ~4x faster
+            w = dwt_waves(x, rpeaks, int(round(fs_hz)))
         except (ValueError, IndexError, KeyError, ZeroDivisionError):
             return out
     arr = {k: np.asarray(v, dtype=float) for k, v in w.items()}

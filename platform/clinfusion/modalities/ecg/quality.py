@@ -57,13 +57,13 @@ def noise_mv(x: np.ndarray, fs_hz: float, notch_hz: float | None) -> float:
     The median-based SD ignores the QRS complexes (about 10 % of the time), which also carry
     energy above 45 Hz.
     """
-    from scipy.signal import butter, sosfiltfilt
+    from scipy.signal import sosfiltfilt
 
-    from clinfusion.modalities.ecg.signal import notch
+    from clinfusion.modalities.ecg.signal import butter_sos, notch
 
     if fs_hz <= 100 or x.size < 64:
         return 0.0
-    sos = butter(2, 45.0, btype="highpass", fs=fs_hz, output="sos")
+    sos = butter_sos(2, 45.0, "highpass", float(fs_hz))
     hf = sosfiltfilt(sos, x)
     if notch_hz:
         for k in (1, 2, 3):
@@ -73,11 +73,13 @@ def noise_mv(x: np.ndarray, fs_hz: float, notch_hz: float | None) -> float:
 
 def wander_mv(x: np.ndarray, fs_hz: float) -> float:
     """Robust range (1st-99th percentile, mV) of the component below 0.7 Hz."""
-    from scipy.signal import butter, sosfiltfilt
+    from scipy.signal import sosfiltfilt
+
+    from clinfusion.modalities.ecg.signal import butter_sos
 
     if x.size < 64:
         return 0.0
-    sos = butter(2, 0.7, btype="lowpass", fs=fs_hz, output="sos")
+    sos = butter_sos(2, 0.7, "lowpass", float(fs_hz))
     low = sosfiltfilt(sos, x)
     lo, hi = np.percentile(low, [1, 99])
     return float(hi - lo)

@@ -24,7 +24,7 @@ from clinfusion.modalities.ecg.deid import merge_attributes, scrub_comments
 from clinfusion.modalities.ecg.formats import detect, format_module
 from clinfusion.modalities.ecg.leads import STANDARD_LEADS
 from clinfusion.modalities.ecg.options import EcgOptions
-from clinfusion.modalities.ecg.pipeline import ProcessedEcg, process
+from clinfusion.modalities.ecg.process import ProcessedEcg, process
 
 ANNOTATION_SUFFIXES = (".atr", ".ann", ".qrs", ".ecg")
 BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?")

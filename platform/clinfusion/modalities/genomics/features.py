@@ -67,9 +67,10 @@ class GeneSetEncoder(Encoder):
     name = "geneset"
     version = "1"
     Config: ClassVar[type[BaseModel]] = GeneSetConfig
+    config: GeneSetConfig  # validated by Encoder.__init__ with Config
 
     def config_hash(self) -> str:
-        files = "|".join(sha256_file(Path(p)) for p in self.config.gene_sets)  # type: ignore[attr-defined]
+        files = "|".join(sha256_file(Path(p)) for p in self.config.gene_sets)
         return sha256_text(super().config_hash() + "|" + files)
 
     def setup(self, ws: Workspace, rows: pd.DataFrame) -> None:
@@ -81,7 +82,7 @@ class GeneSetEncoder(Encoder):
         Raises:
             FeaturizeError: no gene sets (neither in the cohort nor in the config).
         """
-        cfg: GeneSetConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         collections = {Path(p).stem: read_gene_sets(p) for p in cfg.gene_sets}
         sets, source = merge_gene_sets({"_cohort": data.gene_sets, **collections})
         source = {n: (data.source.get(n, c) if c == "_cohort" else c) for n, c in source.items()}

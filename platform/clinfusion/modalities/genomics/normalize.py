@@ -4,8 +4,14 @@
 transforms any rows (train, validation, new patients) with those frozen numbers. The params are
 plain JSON (``to_dict``/``from_dict``) so they are saved with the model and reused at inference.
 
-It works on any ``patients x features`` frame: a genomic matrix (genes as columns, see
-:func:`clinfusion.modalities.genomics.artifacts.load_matrices`) or flattened token features.
+It works on a raw genomic matrix (genes as columns, see
+:func:`clinfusion.modalities.genomics.artifacts.load_matrices`) BEFORE gene-set scoring. Why it is not
+the shared :class:`clinfusion.tabular.TabularEncoder` (which encodes every model input table:
+covariates and pooled tokens): it is a per-gene normaliser plus feature SELECTION of a wide omics
+matrix (``log1p`` for counts, a training-variance filter and ``top_k`` genes), it refuses NaN in
+training rows instead of flagging them, and a gene missing from a new panel is filled with z = 0
+without an indicator; its output feeds :func:`~clinfusion.modalities.genomics.genesets.set_scores`,
+not a model. Token features and covariates must use the tabular encoder.
 
 Example (what a trainer does per fold)::
 

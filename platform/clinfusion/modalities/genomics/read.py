@@ -19,6 +19,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -72,7 +73,7 @@ class GenomicsOptions(BaseModel):
     kinds: dict[str, Kind] = {}
 
 
-def table_kind(rel: str, declared: dict[str, str]) -> str:
+def table_kind(rel: str, declared: Mapping[str, str]) -> str:
     """The kind of a table file: a declared glob wins, else the file name decides.
 
     Raises:
@@ -82,8 +83,8 @@ def table_kind(rel: str, declared: dict[str, str]) -> str:
         if fnmatch.fnmatch(rel, pattern):
             return kind
     name = Path(rel).name
-    for kind, pattern in _KIND_PATTERNS:
-        if pattern.search(name):
+    for kind, regex in _KIND_PATTERNS:
+        if regex.search(name):
             return kind
     raise IngestError("cannot tell whether this is expression, cnv or mutation data from its name; rename it "
                       "(e.g. expression.tsv, cnv.tsv, mutations.tsv) or declare modalities.genomics.options.kinds",
@@ -119,7 +120,7 @@ class GenomicsReader(Reader):
         if item.patient_id is not None:
             raise IngestError("per-patient genomics files are not supported; expected cohort-level tables "
                               "(pattern without {patient_id}, e.g. genomics/**/*)", file=item.primary.rel)
-        opts: GenomicsOptions = ctx.options  # type: ignore[assignment]
+        opts: GenomicsOptions = ctx.options  # type: ignore[assignment]  # IngestContext.options is typed BaseModel; the runner validated it with this reader's Options
         rejected: dict[str, str] = {}
         tables: dict[str, pd.DataFrame] = {}
         meta_tables: dict[str, Any] = {}
@@ -161,7 +162,7 @@ class GenomicsReader(Reader):
             artifacts.append(f"{kind}.parquet")
         sets, source = merge_gene_sets(collections)
         meta: dict[str, Any] = {"tables": meta_tables, "kinds": sorted(tables), "n_patients": len(patients),
-                                "gene_ids": ctx.options.gene_ids}  # type: ignore[attr-defined]
+                                "gene_ids": ctx.options.gene_ids}  # type: ignore[attr-defined]  # GenomicsOptions (see read)
         if sets:
             (out_dir / GENE_SETS_ARTIFACT).write_text(json.dumps({"sets": sets, "source": source}))
             artifacts.append(GENE_SETS_ARTIFACT)

@@ -6,8 +6,8 @@ state dict is accepted too. The classification head is replaced by the identity,
 token is the global-average-pooled last feature map (``block_inplanes[-1] * expansion`` values).
 Nothing is downloaded: :func:`write_resnet_checkpoint` makes a (random or trained) checkpoint.
 
-Tiles are re-read from the source slides at the coordinates stored at ingest
-(:mod:`clinfusion.modalities.pathology.sources` locates the files with the key).
+Tiles come from the workspace only: the kept tiles' pixels that ingest stored
+(``tile_pixels.npy``, :mod:`clinfusion.modalities.pathology.tile_store`), never the raw slides.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from clinfusion.errors import FeaturizeError
-from clinfusion.workspace.workspace import Workspace
+from clinfusion.modalities.pathology.prototypes import DEFAULT_PROTOTYPE_ABOVE, DEFAULT_SLIDE_PROTOTYPES
 
 CHECKPOINT_ENV = "CLINFUSION_PATHOLOGY_CNN_CHECKPOINT"
 RESNET18 = {"block": "basic", "layers": [2, 2, 2, 2], "block_inplanes": [64, 128, 256, 512], "num_classes": 1000}
@@ -34,7 +34,8 @@ class CnnConfig(BaseModel):
         checkpoint: local checkpoint path (default: ``$CLINFUSION_PATHOLOGY_CNN_CHECKPOINT``).
         batch_size: tiles per forward pass (memory ~ batch * tile_px^2 * channels of layer 1).
         threads: torch intra-op threads per process (use --workers for processes).
-        prototypes, seed: k-means compression as for the handcrafted encoder.
+        prototypes, prototype_above, slide_prototypes, seed: k-means compression as for the
+            handcrafted encoder.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -42,6 +43,8 @@ class CnnConfig(BaseModel):
     batch_size: int = Field(32, ge=1)
     threads: int = Field(1, ge=1)
     prototypes: int = Field(0, ge=0)
+    prototype_above: int = Field(DEFAULT_PROTOTYPE_ABOVE, ge=0)
+    slide_prototypes: int = Field(DEFAULT_SLIDE_PROTOTYPES, ge=1)
     seed: int = 0
 
 
@@ -113,32 +116,29 @@ def embed_tiles(model, tiles: np.ndarray, batch_size: int) -> np.ndarray:
 
 
 class CnnTileEncoder:
-    """Holds the model and the item -> source file map for one featurize process."""
+    """Holds the model for one featurize process and embeds the stored tiles of a slide."""
 
-    def __init__(self, config: CnnConfig, ws: Workspace) -> None:
+    def __init__(self, config: CnnConfig) -> None:
         import torch
-
-        from clinfusion.modalities.pathology.sources import resolve_slide_sources
 
         torch.set_num_threads(config.threads)
         self.config = config
         self.model = load_resnet(config.checkpoint)
-        self.sources = resolve_slide_sources(ws)
 
-    def slide_features(self, row: Any, artifacts: dict[str, Any]) -> np.ndarray:
-        from clinfusion.modalities.pathology.backends import open_slide
-        from clinfusion.modalities.pathology.tiling import GridPlan, iter_tile_batches
+    def slide_features(self, artifact_dir: Path, artifacts: dict[str, Any]) -> np.ndarray:
+        """``[kept tiles, D]`` float32 embeddings of one slide's stored tiles.
 
-        files = self.sources.get(row.item_id)
-        if not files:
-            raise FeaturizeError("source slide not found in the cohort directory (moved or renamed?)", file=row.source)
-        meta, tiles = artifacts["meta"], artifacts["tiles"]
-        level = int(meta["read_level"])
-        read_px = max(1, round(meta["tile_l0"] / meta["level_downsamples"][level]))
-        plan = GridPlan(int(meta["tile_l0"]), level, read_px, int(meta["tile_px"]))
-        out = []
-        with open_slide(files[0], files=files if len(files) > 1 else None) as slide:
-            for _, batch in iter_tile_batches(slide, tiles["x"].to_numpy(), tiles["y"].to_numpy(), plan,
-                                              self.config.batch_size):
-                out.append(embed_tiles(self.model, batch, self.config.batch_size))
+        Args:
+            artifact_dir: the slide's artifact folder in the workspace.
+            artifacts: :func:`~clinfusion.modalities.pathology.read.load_slide_artifacts` of it.
+
+        Raises:
+            FeaturizeError: the slide has no stored tile pixels, or they do not match its tiles.
+        """
+        from clinfusion.modalities.pathology.tile_store import open_tile_pixels
+
+        pixels = open_tile_pixels(artifact_dir, len(artifacts["tiles"]))
+        bs = self.config.batch_size
+        # one batch copied out of the read-only memory map at a time (torch wants writable arrays)
+        out = [embed_tiles(self.model, np.array(pixels[s:s + bs]), bs) for s in range(0, len(pixels), bs)]
         return np.concatenate(out)

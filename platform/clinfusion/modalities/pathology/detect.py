@@ -38,7 +38,7 @@ def _tiff_problem(path: Path) -> str:
             if not tif.pages:
                 return "TIFF has no readable image (truncated or corrupt)"
             page = tif.pages[0]
-            if not page.is_tiled:
+            if not getattr(page, "is_tiled", False):  # a TiffFrame has no is_tiled: not a tiled page
                 return f"TIFF of {page.shape} is not tiled: not a whole-slide image (expected a tiled pyramidal TIFF)"
             size = path.stat().st_size
             ends = [o + n for p in tif.pages for o, n in zip(p.dataoffsets, p.databytecounts, strict=False)]

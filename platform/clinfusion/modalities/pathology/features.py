@@ -19,6 +19,7 @@ from clinfusion.errors import FeaturizeError
 from clinfusion.featurize.base import Encoder
 from clinfusion.featurize.tokens import TokenSet
 from clinfusion.modalities.pathology.cnn import CnnConfig, CnnTileEncoder
+from clinfusion.modalities.pathology.prototypes import DEFAULT_PROTOTYPE_ABOVE, DEFAULT_SLIDE_PROTOTYPES
 from clinfusion.workspace.workspace import Workspace
 
 
@@ -26,12 +27,18 @@ class HandcraftedConfig(BaseModel):
     """Handcrafted encoder settings.
 
     Attributes:
-        prototypes: compress to this many k-means prototypes per patient (0 = every tile).
+        prototypes: compress to this many k-means prototypes per patient (0 = every tile, unless
+            a slide is above ``prototype_above``).
+        prototype_above: slides with more kept tiles than this become ``slide_prototypes``
+            per-slide mini-batch k-means prototypes (0 = never; see prototypes.compress_large_slides).
+        slide_prototypes: prototypes per compressed slide.
         seed: k-means seed.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     prototypes: int = Field(0, ge=0)
+    prototype_above: int = Field(DEFAULT_PROTOTYPE_ABOVE, ge=0)
+    slide_prototypes: int = Field(DEFAULT_SLIDE_PROTOTYPES, ge=1)
     seed: int = 0
 
 
@@ -45,7 +52,7 @@ class _TileEncoder(Encoder):
         """``([kept tiles, D] float32, feature names or None)`` of one slide."""
 
     def encode(self, patient_id: str, rows: pd.DataFrame, ws: Workspace) -> TokenSet:
-        from clinfusion.modalities.pathology.prototypes import kmeans_prototypes
+        from clinfusion.modalities.pathology.prototypes import compress_tokens
         from clinfusion.modalities.pathology.read import load_slide_artifacts
 
         feats, pos, groups, slides, names = [], [], [], [], None
@@ -60,8 +67,7 @@ class _TileEncoder(Encoder):
             slides.append(row.item_id)
         tokens = TokenSet(np.concatenate(feats), positions=np.concatenate(pos), groups=np.concatenate(groups),
                           feature_names=names, meta={"slides": slides, "positions": "tile top-left x, y (level-0 px)"})
-        k = getattr(self.config, "prototypes", 0)
-        return kmeans_prototypes(tokens, k, getattr(self.config, "seed", 0)) if k else tokens
+        return compress_tokens(tokens, self.config)
 
 
 class HandcraftedEncoder(_TileEncoder):
@@ -70,6 +76,7 @@ class HandcraftedEncoder(_TileEncoder):
     name = "handcrafted"
     version = "2"
     Config = HandcraftedConfig
+    config: HandcraftedConfig  # validated by Encoder.__init__ with Config
 
     def slide_features(self, row: Any, artifacts: dict[str, Any], ws: Workspace) -> tuple[np.ndarray, list[str] | None]:
         if artifacts["features"] is None:
@@ -79,19 +86,20 @@ class HandcraftedEncoder(_TileEncoder):
 
 
 class CnnEncoder(_TileEncoder):
-    """MONAI ResNet tile embeddings from a local checkpoint; re-reads tiles from the source slides."""
+    """MONAI ResNet tile embeddings from a local checkpoint, of the tile pixels ingest stored in the workspace."""
 
     name = "cnn"
     version = "1"
     Config = CnnConfig
+    config: CnnConfig  # validated by Encoder.__init__ with Config
 
     def setup(self, ws: Workspace, rows: pd.DataFrame) -> None:
-        self._impl = CnnTileEncoder(self.config, ws)  # type: ignore[arg-type]
+        self._impl = CnnTileEncoder(self.config)
 
     def slide_features(self, row: Any, artifacts: dict[str, Any], ws: Workspace) -> tuple[np.ndarray, list[str] | None]:
         if not hasattr(self, "_impl"):
             self.setup(ws, pd.DataFrame())
-        return self._impl.slide_features(row, artifacts), None
+        return self._impl.slide_features(ws.root / row.artifact_dir, artifacts), None
 
 
 ENCODERS: dict[str, type[Encoder]] = {"handcrafted": HandcraftedEncoder, "cnn": CnnEncoder}

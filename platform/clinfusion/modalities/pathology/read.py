@@ -1,10 +1,12 @@
 """PathologyReader: one slide -> tile grid, quality flags, tile features and overlays.
 
-Artifacts written per slide (de-identified; tile pixels are not stored):
+Artifacts written per slide (de-identified):
 
 - ``tiles.parquet``: one row per tile with tissue: ``x``, ``y`` (level-0 px), ``tile_l0``,
   ``tissue`` fraction, quality statistics, ``kept`` and drop ``reason``;
 - ``features.npy``: ``[kept tiles, D]`` float32 handcrafted features (kept tiles in order);
+- ``tile_pixels.npy``: ``[kept tiles, tile_px, tile_px, 3]`` uint8 pixels of the kept tiles, for
+  pixel encoders (``options.store_tiles``; see :mod:`.tile_store`);
 - ``thumbnail.png`` and ``tissue_overlay.png``: renderings of the tissue level only;
 - ``slide.json``: the metadata below plus feature names and the thumbnail scale.
 
@@ -25,7 +27,7 @@ import numpy as np
 from clinfusion.cohort.discovery import DiscoveredFile
 from clinfusion.errors import IngestError
 from clinfusion.modalities.base import IngestContext, IngestResult, Item, Reader
-from clinfusion.modalities.pathology.pipeline import PathologyOptions, SlideTiles, process_slide
+from clinfusion.modalities.pathology.process import PathologyOptions, SlideTiles, process_slide
 
 LABEL_REASON = "DICOM {flavour} instance (slide label/overview image): never ingested, for privacy"
 
@@ -51,7 +53,7 @@ class PathologyReader(Reader):
     """Whole-slide images (SVS, NDPI, MRXS, SCN, tiled TIFF via OpenSlide; DICOM-WSI via pydicom)."""
 
     modality = "pathology"
-    version = "3"  # 3: thumbnails of large levels from DCT-scaled JPEG decoding (slightly different masks)
+    version = "5"  # 5: 31 features (uniform LBP, one OD with I0 = 256); 4: kept tile pixels stored (tile_pixels.npy); 3: DCT-scaled thumbnails of large levels
     Options = PathologyOptions
 
     def group(self, files: list[DiscoveredFile]) -> list[list[DiscoveredFile]]:
@@ -71,20 +73,29 @@ class PathologyReader(Reader):
     def read(self, item: Item, ctx: IngestContext, out_dir: Path) -> IngestResult:
         from clinfusion.modalities.pathology.backends import open_slide
 
-        options: PathologyOptions = ctx.options  # type: ignore[assignment]
+        options: PathologyOptions = ctx.options  # type: ignore[assignment]  # IngestContext.options is typed BaseModel; the runner validated it with this reader's Options
         from clinfusion.modalities.pathology.limits import tiff_size_problem
 
         problem = tiff_size_problem(item.primary.path, options.max_pixels)  # before any decoder trusts the size
         if problem:
             raise IngestError(problem, file=item.primary.rel, field="ImageWidth/ImageLength")
         volumes, rejected = self._split_members(item)
-        with open_slide(item.primary.path, files=volumes, backend=options.backend) as slide:
-            result = process_slide(slide, options)
-            from clinfusion.modalities.pathology.deid import slide_metadata
+        from clinfusion.modalities.pathology.tile_store import TILE_PIXELS_FILE, TileStackWriter
 
-            meta = slide_metadata(slide, result.mpp, result.mpp_source)
+        pixels = TileStackWriter(out_dir / TILE_PIXELS_FILE) if options.store_tiles else None
+        try:
+            with open_slide(item.primary.path, files=volumes, backend=options.backend) as slide:
+                result = process_slide(slide, options, pixels.append if pixels else None)
+                from clinfusion.modalities.pathology.deid import slide_metadata
+
+                meta = slide_metadata(slide, result.mpp, result.mpp_source)
+        except BaseException:
+            if pixels:
+                pixels.discard()
+            raise
+        stored = [pixels.close().name] if pixels else []
         meta.update(self._tiling_meta(result, options))
-        return IngestResult(artifacts=self._write(out_dir, result, meta), metadata=meta, rejected=rejected)
+        return IngestResult(artifacts=self._write(out_dir, result, meta) + stored, metadata=meta, rejected=rejected)
 
     @staticmethod
     def _split_members(item: Item) -> tuple[list[Path] | None, dict[str, str]]:

@@ -6,7 +6,8 @@ OD of stained pixels, takes the robust extreme angles (``alpha`` and ``100 - alp
 percentiles) in that plane as the stain vectors, solves the per-pixel concentrations by least
 squares, rescales them so their 99th percentile matches a reference, and re-renders with the
 reference stain matrix. One fit per slide (on pixels pooled from its tiles), then one matrix
-product per batch.
+product per batch. OD uses the package's single convention (:mod:`.optical_density`, ``I0 = 256``)
+rather than the reference code's ``Io = 240``.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from clinfusion.errors import IngestError
+from clinfusion.modalities.pathology.optical_density import intensity, optical_density
 
-IO = 240.0
 # Reference H&E stain vectors (columns, OD RGB) and 99th-percentile concentrations from Macenko's
 # reference implementation, widely used as the default target.
 REF_STAINS = np.array([[0.5626, 0.2159], [0.7201, 0.8012], [0.4062, 0.5581]], np.float64)
@@ -33,7 +34,8 @@ class StainFit:
 
 
 def _od(rgb: np.ndarray) -> np.ndarray:
-    return -np.log((rgb.reshape(-1, 3).astype(np.float64) + 1.0) / IO)
+    """Float64 OD ``[P, 3]`` of ``[..., 3]`` uint8 pixels (:mod:`.optical_density`, ``I0 = 256``)."""
+    return optical_density(rgb.reshape(-1, 3), np.float64)
 
 
 def fit_macenko(rgb: np.ndarray, beta: float = 0.15, alpha: float = 1.0, max_pixels: int = 200_000, seed: int = 0) -> StainFit:
@@ -82,5 +84,5 @@ def normalize_macenko(rgb: np.ndarray, fit: StainFit) -> np.ndarray:
     od = _od(rgb)
     conc = np.linalg.pinv(fit.stains) @ od.T  # least squares for all pixels at once
     conc *= (REF_MAX_CONC / np.maximum(fit.max_conc, 1e-6))[:, None]
-    out = IO * np.exp(-(REF_STAINS @ conc))
+    out = intensity(REF_STAINS @ conc)
     return np.clip(out.T, 0, 255).astype(np.uint8).reshape(rgb.shape)

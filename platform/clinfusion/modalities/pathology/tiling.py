@@ -148,7 +148,7 @@ def iter_tile_batches(slide: SlideBackend, xs: np.ndarray, ys: np.ndarray, plan:
     def submit(start: int):
         idx = np.arange(start, min(start + batch, n))
         out = np.empty((len(idx), plan.tile_px, plan.tile_px, 3), np.uint8)
-        return idx, out, [pool.submit(fill, out, k, i) for k, i in enumerate(idx)]
+        return idx, out, [pool.submit(fill, out, k, int(i)) for k, i in enumerate(idx)]
 
     if not starts:
         return

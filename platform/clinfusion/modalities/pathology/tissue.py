@@ -14,6 +14,8 @@ import functools
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from clinfusion.modalities.pathology.optical_density import OD_LUT
+
 
 class TissueConfig(BaseModel):
     """Tissue-mask settings.
@@ -80,7 +82,7 @@ def _od_blue_limit(min_od: float) -> np.ndarray:
     Returns:
         ``[65536]`` int16, index ``r * 256 + g``.
     """
-    lut = optical_density(np.arange(256, dtype=np.uint8))
+    lut = OD_LUT
     rg = (lut[:, None] + lut[None, :]).ravel()
     lo, hi = np.zeros(rg.size, np.int64), np.full(rg.size, 256, np.int64)  # first failing b in [lo, hi]
     while (lo < hi).any():
@@ -90,11 +92,6 @@ def _od_blue_limit(min_od: float) -> np.ndarray:
         hi = np.where(fail, mid, hi)
         lo = np.where(~fail & (lo < hi), mid + 1, lo)
     return (lo - 1).astype(np.int16)
-
-
-def optical_density(rgb: np.ndarray) -> np.ndarray:
-    """Per-channel optical density ``-log((I + 1) / 256)`` of ``[..., 3]`` uint8 RGB."""
-    return -np.log((rgb.astype(np.float32) + 1.0) / 256.0)
 
 
 def tissue_mask(rgb: np.ndarray, um_per_px: float, config: TissueConfig | None = None) -> np.ndarray:

@@ -13,6 +13,12 @@ hand-picked list. Composite actions resolve to the most protective choice (``X/Z
   replaced by ``Pseudonymizer.uid`` (keyed hash: the same input UID gives the same output in
   every file of the cohort, so series stay consistent).
 
+- Free text: every LT/ST/UT element the profile keeps, and with ``retain_descriptors=True`` (the
+  *Retain Description Option*, "clean" instead of remove) the description attributes of
+  :data:`DESCRIPTION_TAGS`, go through the shared PHI pipeline
+  (:func:`clinfusion.privacy.phi.default_pipeline`, the one reports use): names, identifiers and
+  institutions become tags, dates move by the patient's offset.
+
 Private attributes, overlays (60xx) and curves (50xx) are removed; sequences are recursed into.
 The functions are pure (dataset in, new dataset out) and need no files.
 """
@@ -24,6 +30,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from clinfusion.privacy.phi import PhiPipeline, default_pipeline
 from clinfusion.privacy.pseudonym import Pseudonymizer
 
 TABLE_EDITION = "dicomfields_2026c"
@@ -34,6 +41,15 @@ _METHOD_CODES = (("113100", "Basic Application Confidentiality Profile"),
 _CATEGORY_ACTION = {"D_TAGS": "D", "Z_TAGS": "Z", "X_TAGS": "X", "U_TAGS": "U", "Z_D_TAGS": "Z",
                     "X_Z_TAGS": "X", "X_D_TAGS": "X", "X_Z_D_TAGS": "X", "X_Z_U_STAR_TAGS": "X"}
 _DUMMY_TEXT = "ANONYMIZED"
+DESCRIPTION_TAGS: frozenset[int] = frozenset({
+    0x00081030, 0x0008103E, 0x00081080, 0x00082111, 0x00181030, 0x00184000, 0x00204000, 0x00321060,
+    0x00324000, 0x00400254, 0x00401002, 0x001021B0,
+})
+"""Study/Series Description, Admitting Diagnoses Description, Derivation Description, Protocol
+Name, Acquisition Comments, Image Comments, Requested Procedure Description, Study Comments,
+Performed Procedure Step Description, Reason for the Requested Procedure, Additional Patient
+History: kept and cleaned under the Retain Description Option (PS3.15 E.3.5), else as the table says."""
+_FREE_TEXT_VRS = ("LT", "ST", "UT")
 
 
 @lru_cache(maxsize=1)
@@ -99,8 +115,11 @@ def _dummy(vr: str) -> Any:
 
 
 class _Deidentifier:
-    def __init__(self, pz: Pseudonymizer, patient_id: str) -> None:
+    def __init__(self, pz: Pseudonymizer, patient_id: str, retain_descriptors: bool = False,
+                 pipeline: PhiPipeline | None = None) -> None:
         self.pz = pz
+        self.retain_descriptors = retain_descriptors
+        self.pipeline = pipeline
         self.pseudonym = pz.patient(patient_id)
         self.shift = pz.date_shift_days(patient_id)
         self.actions = basic_profile_actions()
@@ -116,12 +135,24 @@ class _Deidentifier:
             return [shift_date(v, self.shift) for v in value]
         return shift_date(str(value), self.shift)
 
+    def _clean(self, value: Any) -> Any:
+        if type(value).__name__ == "MultiValue" or isinstance(value, list | tuple):
+            return [self._clean(v) for v in value]
+        pipeline = self.pipeline or default_pipeline()
+        return pipeline.scrub(str(value), self.shift).text
+
     def _element(self, ds, elem) -> None:
         tag = int(elem.tag)
         if tag in (0x00100010, 0x00100020):  # PatientName, PatientID -> pseudonym
             elem.value = self.pseudonym
             return
         action = self.actions.get(tag)
+        if self.retain_descriptors and tag in DESCRIPTION_TAGS:
+            action = "C"
+        if action == "C" or (action is None and elem.VR in _FREE_TEXT_VRS):
+            if elem.value not in (None, ""):
+                elem.value = self._clean(elem.value)
+            return
         if action == "X" or (action is None and elem.VR == "PN"):
             del ds[elem.tag]
             return
@@ -146,13 +177,16 @@ class _Deidentifier:
             self._element(ds, elem)
 
 
-def deidentify_dataset(ds, pz: Pseudonymizer, patient_id: str):
+def deidentify_dataset(ds, pz: Pseudonymizer, patient_id: str, *, retain_descriptors: bool = False,
+                       pipeline: PhiPipeline | None = None):
     """A de-identified copy of a pydicom Dataset (the input is left unchanged).
 
     Args:
         ds: the dataset (pixel data, if any, is kept untouched).
         pz: the cohort's pseudonymizer.
         patient_id: the *raw* patient id (key of the pseudonym and of the date shift).
+        retain_descriptors: keep the :data:`DESCRIPTION_TAGS` cleaned of PHI instead of removed.
+        pipeline: PHI pipeline for free text (default: the shared default pipeline).
 
     Returns:
         A new Dataset with PatientIdentityRemoved ``YES``, DeidentificationMethod and its code
@@ -164,7 +198,7 @@ def deidentify_dataset(ds, pz: Pseudonymizer, patient_id: str):
     from pydicom.sequence import Sequence
 
     out = copy.deepcopy(ds)
-    worker = _Deidentifier(pz, patient_id)
+    worker = _Deidentifier(pz, patient_id, retain_descriptors, pipeline)
     worker.dataset(out)
     meta = getattr(out, "file_meta", None)
     if meta is not None:

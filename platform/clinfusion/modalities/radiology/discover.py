@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clinfusion.cohort.discovery import DiscoveredFile
+from clinfusion.modalities.radiology.header import header_problem
+from clinfusion.modalities.radiology.syntaxes import syntax_problem
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 DICOMDIR_REASON = "DICOMDIR index (ignored)"
@@ -54,7 +56,24 @@ def _read(path: Any) -> Any:
         ds = pydicom.dcmread(path, force=True)
         if "SOPClassUID" not in ds or "Rows" not in ds:
             raise InvalidDicomError("no DICOM preamble and no image attributes") from None
+        _infer_syntax(ds)
         return ds
+
+
+def _infer_syntax(ds: Any) -> None:
+    """A raw dataset without any file meta (no DICM preamble) can only hold native pixel data: its
+    transfer syntax is the encoding pydicom detected while reading it."""
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    if getattr(ds, "file_meta", None) is not None and len(ds.file_meta):
+        return
+    implicit, little = ds.original_encoding
+    if implicit is None or little is None:
+        return
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = (ImplicitVRLittleEndian if implicit else
+                                      ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
 
 
 def _expected_bytes(ds: Any) -> int | None:
@@ -64,7 +83,7 @@ def _expected_bytes(ds: Any) -> int | None:
         return None
     n = int(ds.get("NumberOfFrames") or 1)
     bits = int(ds.get("BitsAllocated") or 16)
-    return n * int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel") or 1) * bits // 8
+    return (n * int(ds.Rows) * int(ds.Columns) * int(ds.get("SamplesPerPixel") or 1) * bits + 7) // 8
 
 
 RLE_UID = "1.2.840.10008.1.2.5"
@@ -113,14 +132,31 @@ def check_dataset(ds: Any, max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES) -
     if not any(k in ds for k in _PIXEL_KEYWORDS):
         sop = ds.get("SOPClassUID")
         return f"no pixel data (SOP class {getattr(sop, 'name', sop) or 'unknown'})"
-    problem = declared_size_problem(ds, max_decoded_bytes)
+    problem = syntax_problem(ds) or header_problem(ds) or declared_size_problem(ds, max_decoded_bytes)
     if problem:
         return problem
     if "PixelData" in ds:
-        expected = _expected_bytes(ds)
+        return pixel_length_problem(ds)
+    return ""
+
+
+def pixel_length_problem(ds: Any) -> str:
+    """Why native Pixel Data does not hold exactly Rows x Columns x NumberOfFrames x SamplesPerPixel
+    x BitsAllocated / 8 bytes (one trailing pad byte allowed, PS3.5 7.1.1); ``""`` when it does."""
+    expected = _expected_bytes(ds)
+    try:
         have = len(ds.PixelData or b"")
-        if expected is not None and have < expected:
-            return f"truncated pixel data ({have} of {expected} bytes)"
+    except Exception:  # the element's bytes cannot be read (e.g. an undefined length on native data)
+        return "invalid PixelData (7FE0,0010): its value cannot be read for the transfer syntax"
+    if expected is None:
+        return "" if have else "empty encapsulated PixelData (7FE0,0010): no fragment to decode"
+    pad = expected + (expected % 2)
+    if have < expected:
+        return (f"pixel data length mismatch in PixelData (7FE0,0010): truncated pixel data, {have} of {expected} "
+                "bytes (Rows x Columns x NumberOfFrames x SamplesPerPixel x BitsAllocated / 8)")
+    if have > pad:
+        return (f"pixel data length mismatch in PixelData (7FE0,0010): {have} bytes, expected {expected} "
+                "(Rows x Columns x NumberOfFrames x SamplesPerPixel x BitsAllocated / 8)")
     return ""
 
 

@@ -86,9 +86,10 @@ class RadiomicsEncoder(Encoder):
     name = "radiomics"
     version = "1"
     Config = RadiomicsConfig
+    config: RadiomicsConfig  # validated by Encoder.__init__ with Config
 
     def encode(self, patient_id: str, rows: pd.DataFrame, ws: Workspace) -> TokenSet:
-        cfg: RadiomicsConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         tokens, pos, names, groups, series_meta = [], [], [], [], []
         for g, (item_id, idx, path, rec) in enumerate(_series(ws, rows, cfg.series)):
             vol = read_nifti(path)
@@ -131,6 +132,7 @@ def build_network(cfg: CNNConfig):
     from monai.networks import nets
 
     torch.manual_seed(cfg.seed)
+    net: torch.nn.Module
     if cfg.arch == "resnet10":
         net = nets.resnet10(spatial_dims=3, n_input_channels=1, num_classes=cfg.embed_dim)
     else:
@@ -167,20 +169,21 @@ class MonaiCNNEncoder(Encoder):
     name = "monai_cnn"
     version = "1"
     Config = CNNConfig
+    config: CNNConfig  # validated by Encoder.__init__ with Config
 
     def config_hash(self) -> str:
         """Name, version, config and the checkpoint's content hash (a new file = a new key)."""
-        ck = self.config.checkpoint  # type: ignore[attr-defined]
+        ck = self.config.checkpoint
         extra = sha256_file(Path(ck)) if ck and Path(ck).is_file() else ""
         return sha256_text(super().config_hash() + "|" + extra)
 
     def setup(self, ws: Workspace, rows: pd.DataFrame) -> None:
-        self._net = load_network(self.config)  # type: ignore[arg-type]
+        self._net = load_network(self.config)
 
     def encode(self, patient_id: str, rows: pd.DataFrame, ws: Workspace) -> TokenSet:
         import torch
 
-        cfg: CNNConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         if getattr(self, "_net", None) is None:
             self._net = load_network(cfg)
         tokens, pos, groups, series_meta = [], [], [], []

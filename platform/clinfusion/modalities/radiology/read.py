@@ -30,6 +30,7 @@ from clinfusion.modalities.radiology.series import (
     group_series,
     select_series,
 )
+from clinfusion.modalities.radiology.syntaxes import is_lossy, transfer_syntax
 from clinfusion.modalities.radiology.volume import Volume, assemble, dataset_frames
 from clinfusion.workspace import atomic
 
@@ -87,7 +88,7 @@ class RadiologyReader(Reader):
         return ([rest] if rest else []) + [[f] for f in files if is_nifti(f.path.name)]
 
     def read(self, item: Item, ctx: IngestContext, out_dir: Path) -> IngestResult:
-        opts: RadiologyOptions = ctx.options  # type: ignore[assignment]
+        opts: RadiologyOptions = ctx.options  # type: ignore[assignment]  # IngestContext.options is typed BaseModel; the runner validated it with this reader's Options
         if len(item.files) == 1 and is_nifti(item.primary.path.name):
             vol = read_nifti(item.primary.path, ctx.mask(item.primary))
             rec = {"index": 0, "status": "ok", "source_format": "nifti", "modality": "", "selected": True,
@@ -114,8 +115,8 @@ class RadiologyReader(Reader):
             records[i] = self._series(i, series[i], ctx, item, opts, out_dir, rejected)
         ok = [i for i in range(len(series)) if records[i]["status"] == "ok"]
         if not ok:
-            reasons = "; ".join(f"series {i}: {records[i]['reason']}" for i in range(len(series)))
-            raise IngestError(f"no series could form an image ({reasons})", file=item.primary.rel, file_reasons=rejected)
+            why = "; ".join(f"series {i}: {records[i]['reason']}" for i in range(len(series)))
+            raise IngestError(f"no series could form an image ({why})", file=item.primary.rel, file_reasons=rejected)
         if chosen not in ok:
             chosen, how = ok[select_series([series[i] for i in ok], opts)[0]], f"{how}; first choice failed"
         out = []
@@ -150,6 +151,7 @@ class RadiologyReader(Reader):
         hdr = deid.deidentify_dataset(_header_only(s.files[0].ds), ctx.pseudonymizer, str(item.patient_id))
         atomic.write_text(out_dir / f"{stem}.json", json.dumps(deid.header_summary(hdr), indent=1, sort_keys=True))
         rec = {"status": "ok", "source_format": "dicom", "header": f"{stem}.json", "n_frames_used": vol.shape[0],
+               "transfer_syntax": transfer_syntax(s.files[0].ds), "lossy": any(is_lossy(f.ds) for f in s.files),
                **_store(vol, out_dir, stem, opts.previews)}
         if s.modality.upper() == "CT":
             rec["hu_range"] = rec["intensity_range"]

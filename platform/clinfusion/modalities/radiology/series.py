@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -107,17 +107,30 @@ class Series:
         return str(self.files[0].ds.get("SeriesDescription", "") or "")
 
 
-def group_series(files: list[DicomFile]) -> list[Series]:
-    """Group by (StudyInstanceUID, SeriesInstanceUID), in order of first appearance.
+def _number(ds: Any, keyword: str) -> float:
+    try:
+        return float(ds.get(keyword))
+    except (TypeError, ValueError):
+        return float("inf")
 
-    Files lacking UIDs form one series per missing key (labelled by their own file), so they are
-    still accounted for.
+
+def group_series(files: list[DicomFile]) -> list[Series]:
+    """Group by (StudyInstanceUID, SeriesInstanceUID), in an order that depends on the headers only.
+
+    Series are ordered by (SeriesNumber, StudyInstanceUID, SeriesInstanceUID) and files within a
+    series by (InstanceNumber, SOPInstanceUID), so the same instances give the same series indices
+    and the same first file (whose de-identified header is stored) whatever their file names, or
+    whether they came from a folder or a DICOMweb server. Files lacking UIDs form one series per
+    missing key (labelled by their own file), so they are still accounted for.
     """
     groups: OrderedDict[tuple[str, str], list[DicomFile]] = OrderedDict()
     for f in files:
         key = (str(f.ds.get("StudyInstanceUID", "") or ""), str(f.ds.get("SeriesInstanceUID", "") or f"nouid:{f.label}"))
         groups.setdefault(key, []).append(f)
-    return [Series(k[0], k[1], v) for k, v in groups.items()]
+    series = [Series(k[0], k[1], sorted(v, key=lambda f: (_number(f.ds, "InstanceNumber"),
+                                                         str(f.ds.get("SOPInstanceUID", "") or ""), f.label)))
+              for k, v in groups.items()]
+    return sorted(series, key=lambda s: (_number(s.files[0].ds, "SeriesNumber"), s.study_uid, s.series_uid))
 
 
 def select_series(series: list[Series], opts: RadiologyOptions) -> tuple[int, str]:

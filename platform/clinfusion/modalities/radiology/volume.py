@@ -51,7 +51,8 @@ class Volume:
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return tuple(int(s) for s in self.array.shape)  # type: ignore[return-value]
+        k, r, c = self.array.shape  # a [k, rows, cols] volume
+        return int(k), int(r), int(c)
 
 
 @dataclass
@@ -101,11 +102,36 @@ def _has_spacing(ds: Any) -> bool:
     return ps is not None and float(ps[0]) > 0 and float(ps[1]) > 0
 
 
+def _frame(ds: Any, f: int, n: int, shared: Any, per: Any, source: str) -> Frame:
+    iop = (_first(per, "PlaneOrientationSequence", "ImageOrientationPatient")
+           or _first(shared, "PlaneOrientationSequence", "ImageOrientationPatient")
+           or ds.get("ImageOrientationPatient") or [1, 0, 0, 0, 1, 0])
+    ipp = _first(per, "PlanePositionSequence", "ImagePositionPatient") or ds.get("ImagePositionPatient")
+    if ipp is None:
+        ipp = [0.0, 0.0, 0.0] if n == 1 else [0.0, 0.0, float(f)]
+    slope = (_first(per, "PixelValueTransformationSequence", "RescaleSlope")
+             or _first(shared, "PixelValueTransformationSequence", "RescaleSlope") or ds.get("RescaleSlope") or 1)
+    icpt = _first(per, "PixelValueTransformationSequence", "RescaleIntercept")
+    icpt = icpt if icpt is not None else _first(shared, "PixelValueTransformationSequence", "RescaleIntercept")
+    icpt = icpt if icpt is not None else ds.get("RescaleIntercept", 0)
+    iop = np.asarray([float(v) for v in iop], dtype=np.float64)
+    pos = np.asarray([float(v) for v in ipp])
+    if iop.shape != (6,) or pos.shape != (3,):
+        raise ValueError("wrong number of values")
+    return Frame(ds, f if n > 1 else None, source, pos, iop[:3], iop[3:], _spacing(ds, shared, per), float(slope),
+                 float(icpt), (int(ds.Rows), int(ds.Columns)))
+
+
 def dataset_frames(ds: Any, source: str) -> list[Frame]:
     """The frames of one dataset (single-frame or enhanced multi-frame), with their geometry.
 
     A projection image (CR/DX) without ImagePositionPatient/Orientation gets an identity
     orientation at the origin. Pixel spacing falls back to ImagerPixelSpacing, then 1 mm.
+
+    Raises:
+        IngestError: a geometry or rescale value (of the functional groups of a multi-frame
+            dataset; top-level ones are checked by :mod:`.header` before) is not numbers of the
+            right count.
     """
     n = int(ds.get("NumberOfFrames") or 1)
     shared = ds.SharedFunctionalGroupsSequence[0] if "SharedFunctionalGroupsSequence" in ds else None
@@ -113,20 +139,12 @@ def dataset_frames(ds: Any, source: str) -> list[Frame]:
     frames = []
     for f in range(n):
         per = per_frame[f] if per_frame is not None and f < len(per_frame) else None
-        iop = (_first(per, "PlaneOrientationSequence", "ImageOrientationPatient")
-               or _first(shared, "PlaneOrientationSequence", "ImageOrientationPatient")
-               or ds.get("ImageOrientationPatient") or [1, 0, 0, 0, 1, 0])
-        ipp = _first(per, "PlanePositionSequence", "ImagePositionPatient") or ds.get("ImagePositionPatient")
-        if ipp is None:
-            ipp = [0.0, 0.0, 0.0] if n == 1 else [0.0, 0.0, float(f)]
-        slope = (_first(per, "PixelValueTransformationSequence", "RescaleSlope")
-                 or _first(shared, "PixelValueTransformationSequence", "RescaleSlope") or ds.get("RescaleSlope") or 1)
-        icpt = _first(per, "PixelValueTransformationSequence", "RescaleIntercept")
-        icpt = icpt if icpt is not None else _first(shared, "PixelValueTransformationSequence", "RescaleIntercept")
-        icpt = icpt if icpt is not None else ds.get("RescaleIntercept", 0)
-        iop = np.asarray([float(v) for v in iop], dtype=np.float64)
-        frames.append(Frame(ds, f if n > 1 else None, source, np.asarray([float(v) for v in ipp]), iop[:3], iop[3:],
-                            _spacing(ds, shared, per), float(slope), float(icpt), (int(ds.Rows), int(ds.Columns))))
+        try:
+            frames.append(_frame(ds, f, n, shared, per, source))
+        except (ValueError, TypeError, IndexError, KeyError, AttributeError):  # pydicom's lazy value conversion
+            raise IngestError(f"invalid ImageOrientationPatient, ImagePositionPatient, PixelSpacing or "
+                              f"RescaleSlope/Intercept for frame {f + 1}/{n} of {source} (functional groups): expected "
+                              "numbers of the right count", field="PerFrameFunctionalGroupsSequence") from None
     return frames
 
 

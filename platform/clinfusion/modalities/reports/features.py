@@ -44,11 +44,25 @@ def patient_reports(patient_id: str, rows: pd.DataFrame, ws: Workspace) -> list[
     return [{**rec, "report": i} for i, rec in enumerate(records)]
 
 
+def kept_sentences(record: dict[str, Any], exclude: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``(section, sentence)`` pairs of one report without the ``exclude`` sections.
+
+    The exclusion applies only when the report has another section: a report with no
+    recognised heading (an ECG interpretation line, a short addendum) is all ``PREAMBLE`` and is
+    kept whole, instead of leaving the patient without report tokens.
+    """
+    pairs = sentences_of(record)
+    if all(section in exclude for section, _ in pairs):
+        return pairs
+    return [p for p in pairs if p[0] not in exclude]
+
+
 class _SentenceConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     exclude_sections: tuple[str, ...] = Field(("PREAMBLE",), description="sections whose sentences are skipped "
-                                              "(the preamble holds header lines, mostly surrogates)")
+                                              "(the preamble holds header lines, mostly surrogates) in reports "
+                                              "that have another section; a report without headings is kept whole")
     max_sentences: int = Field(512, ge=1, description="cap on tokens per patient (first sentences kept)")
     batch_size: int = Field(64, ge=1, description="sentences per forward pass")
 
@@ -57,6 +71,7 @@ class _SentenceEncoder(Encoder):
     """Shared logic: sentences -> backend embeddings -> TokenSet."""
 
     modality = "reports"
+    config: _SentenceConfig  # validated by Encoder.__init__ with the subclass's Config
     _backend: Any = None
 
     @abstractmethod
@@ -71,8 +86,7 @@ class _SentenceEncoder(Encoder):
         cfg = self.config
         sents, pos, names = [], [], []
         for rec in patient_reports(patient_id, rows, ws):
-            for order, (section, sentence) in enumerate(
-                    s for s in sentences_of(rec) if s[0] not in cfg.exclude_sections):
+            for order, (section, sentence) in enumerate(kept_sentences(rec, cfg.exclude_sections)):
                 sents.append(sentence)
                 pos.append((rec["report"], order))
                 names.append(section)
@@ -97,8 +111,9 @@ class MiniLMEncoder(_SentenceEncoder):
     """Packaged all-MiniLM-L6-v2 sentence embeddings (offline, D = 384)."""
 
     name = "minilm"
-    version = "1"
+    version = "2"  # 2: reports without headings are embedded whole
     Config: ClassVar[type[BaseModel]] = MiniLMConfig
+    config: MiniLMConfig  # validated by Encoder.__init__ with Config
 
     def _make_backend(self) -> Any:
         from clinfusion.modalities.reports.embed import SentenceTransformerBackend
@@ -127,8 +142,9 @@ class LocalTransformerEncoder(_SentenceEncoder):
     """A pluggable local Hugging Face encoder (e.g. a clinical BERT directory)."""
 
     name = "local_transformer"
-    version = "1"
+    version = "2"  # 2: reports without headings are embedded whole
     Config: ClassVar[type[BaseModel]] = LocalTransformerConfig
+    config: LocalTransformerConfig  # validated by Encoder.__init__ with Config
 
     def config_hash(self) -> str:
         return sha256_text(super().config_hash() + _dir_fingerprint(Path(self.config.model_path)))
@@ -150,8 +166,9 @@ class TfidfSvdEncoder(_SentenceEncoder):
     """TF-IDF + SVD sentence vectors from a pre-fitted model file (CPU-cheap fallback)."""
 
     name = "tfidf_svd"
-    version = "1"
+    version = "2"  # 2: reports without headings are embedded whole
     Config: ClassVar[type[BaseModel]] = TfidfSvdConfig
+    config: TfidfSvdConfig  # validated by Encoder.__init__ with Config
 
     def config_hash(self) -> str:
         path = Path(self.config.model_path)

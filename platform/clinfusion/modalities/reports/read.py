@@ -80,7 +80,7 @@ class ReportsReader(Reader):
         return self._read_patient_files(item, ctx, out_dir)
 
     def _read_patient_files(self, item: Item, ctx: IngestContext, out_dir: Path) -> IngestResult:
-        opts: ReportsOptions = ctx.options  # type: ignore[assignment]
+        opts: ReportsOptions = ctx.options  # type: ignore[assignment]  # IngestContext.options is typed BaseModel; the runner validated it with this reader's Options
         pid = item.patient_id
         assert pid is not None
         pseudonym = ctx.pseudonym(pid)
@@ -108,7 +108,7 @@ class ReportsReader(Reader):
         return IngestResult(artifacts=[artifact], metadata=meta, rejected=rejected)
 
     def _read_csv(self, item: Item, ctx: IngestContext, out_dir: Path) -> IngestResult:
-        opts: ReportsOptions = ctx.options  # type: ignore[assignment]
+        opts: ReportsOptions = ctx.options  # type: ignore[assignment]  # IngestContext.options is typed BaseModel; the runner validated it with this reader's Options
         rel = item.primary.rel
         df = _read_table(item.primary.path, rel)
         id_col = ctx.spec.id_column

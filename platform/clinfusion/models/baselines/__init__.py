@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from clinfusion.models.baselines.cox_linear import PenalizedCox
 from clinfusion.models.baselines.coxnet import CoxNet
+from clinfusion.models.baselines.gb_survival import BoostedSurvival
 from clinfusion.models.baselines.mlp import CoxMLP
 from clinfusion.models.baselines.rsf import SurvivalForest
 
-__all__ = ["CoxMLP", "CoxNet", "PenalizedCox", "SurvivalForest"]
+__all__ = ["BoostedSurvival", "CoxMLP", "CoxNet", "PenalizedCox", "SurvivalForest"]

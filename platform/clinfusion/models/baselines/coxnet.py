@@ -13,7 +13,11 @@ class CoxNet:
         x: ``[N, F]`` standardised; risk: ``[N]``.
     """
 
-    def __init__(self, l1_ratio: float = 0.5, n_alphas: int = 30, alpha_min_ratio: float = 0.05) -> None:
+    def __init__(self, l1_ratio: float = 0.5, n_alphas: int = 30, alpha_min_ratio: float = 0.05,
+                 penalty_factor: np.ndarray | None = None) -> None:
+        """``penalty_factor``: ``[F]`` per-column penalty multipliers (0: unpenalised, e.g. clinical
+        covariates next to penalised omics); None: every column penalised alike."""
+        self.penalty_factor = None if penalty_factor is None else np.asarray(penalty_factor, float)
         self.l1_ratio = l1_ratio
         self.n_alphas = n_alphas
         self.alpha_min_ratio = alpha_min_ratio
@@ -24,7 +28,8 @@ class CoxNet:
         from sksurv.linear_model import CoxnetSurvivalAnalysis
 
         return CoxnetSurvivalAnalysis(l1_ratio=self.l1_ratio, n_alphas=self.n_alphas, alphas=alphas,
-                                      alpha_min_ratio=self.alpha_min_ratio, max_iter=20000).fit(x, y)
+                                      alpha_min_ratio=self.alpha_min_ratio, max_iter=20000,
+                                      penalty_factor=self.penalty_factor).fit(x, y)
 
     def fit(self, x: np.ndarray, time: np.ndarray, event: np.ndarray, inner_val: np.ndarray | None = None) -> CoxNet:
         """``inner_val``: boolean mask of training rows used to choose alpha (None: the middle alpha)."""

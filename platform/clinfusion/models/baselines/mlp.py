@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+from typing import Any
 
 import numpy as np
 
@@ -16,14 +16,16 @@ class CoxMLP:
 
     def __init__(self, hidden: int = 32, dropout: float = 0.3, lr: float = 1e-3, weight_decay: float = 1e-2,
                  epochs: int = 200, patience: int = 20, seed: int = 0) -> None:
-        self.hp = dict(hidden=hidden, dropout=dropout, lr=lr, weight_decay=weight_decay, epochs=epochs, patience=patience)
+        self.hp: dict[str, Any] = dict(hidden=hidden, dropout=dropout, lr=lr, weight_decay=weight_decay,
+                                       epochs=epochs, patience=patience)
         self.seed = seed
-        self.net = None
+        self.net: Any = None  # torch.nn.Sequential once fitted (torch is imported lazily)
 
     def fit(self, x: np.ndarray, time: np.ndarray, event: np.ndarray, inner_val: np.ndarray) -> CoxMLP:
         import torch
         from torch import nn
 
+        from clinfusion.models.early_stopping import EarlyStopping
         from clinfusion.models.losses import cox_ph_loss
 
         torch.manual_seed(self.seed)
@@ -32,7 +34,7 @@ class CoxMLP:
         xt, tt, et = (torch.as_tensor(np.asarray(a), dtype=torch.float32) for a in (x, time, event))
         tr, va = torch.as_tensor(~inner_val), torch.as_tensor(inner_val)
         opt = torch.optim.AdamW(self.net.parameters(), lr=hp["lr"], weight_decay=hp["weight_decay"])
-        best, state, wait = float("inf"), copy.deepcopy(self.net.state_dict()), 0
+        stopper = EarlyStopping(self.net, patience=hp["patience"])
         for _ in range(hp["epochs"]):
             self.net.train()
             loss = cox_ph_loss(self.net(xt[tr]).squeeze(-1), tt[tr], et[tr], on_no_events="zero")
@@ -42,13 +44,9 @@ class CoxMLP:
             self.net.eval()
             with torch.no_grad():
                 v = float(cox_ph_loss(self.net(xt[va]).squeeze(-1), tt[va], et[va], on_no_events="zero"))
-            if v < best - 1e-4:
-                best, state, wait = v, copy.deepcopy(self.net.state_dict()), 0
-            else:
-                wait += 1
-                if wait >= hp["patience"]:
-                    break
-        self.net.load_state_dict(state)
+            if stopper.step(v):
+                break
+        stopper.restore()
         self.net.eval()
         return self
 

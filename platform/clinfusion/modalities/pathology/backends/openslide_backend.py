@@ -51,7 +51,7 @@ class OpenSlideBackend(SlideBackend):
 
     @property
     def level_dimensions(self) -> list[tuple[int, int]]:
-        return [tuple(d) for d in self._slide.level_dimensions]
+        return [(int(w), int(h)) for w, h in self._slide.level_dimensions]
 
     @property
     def level_downsamples(self) -> list[float]:

@@ -88,7 +88,7 @@ class TiffJpegLevel:
 
     @staticmethod
     def _supported(page, size: tuple[int, int]) -> bool:
-        shape = getattr(page, "shape", ())
+        shape: tuple[int, ...] = getattr(page, "shape", ())
         return (
             getattr(page, "is_tiled", False) and len(shape) == 3 and shape[2] == 3
             and (shape[1], shape[0]) == tuple(size) and int(page.compression) == _JPEG
