@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,retrain,ray]'
+	$(BIN)/python -m pip install --quiet --no-deps $$(grep -oE '"(timm|open-clip-torch|ftfy)==[0-9.]+"' pyproject.toml | tr -d '"')  # see pyproject [timm]
 	@touch $(STAMP)
 
 venv: $(STAMP)

@@ -172,6 +172,20 @@ def test_known_back_references_are_still_needed() -> None:
     assert not stale, f"remove fixed entries from KNOWN_BACK_REFERENCES: {stale}"
 
 
+# DESIGN: "models know nothing of files"; evaluation is pure functions on arrays. Both may use
+# only these (no cohort, workspace, featurize cache or modalities), a stricter rule than LAYERS.
+ARRAY_ONLY: dict[str, set[str]] = {
+    "models": {"clinfusion", "errors", "configio", "tabular"},
+    "evaluation": {"clinfusion", "errors", "configio", "tabular"},
+}
+
+
+def test_models_and_evaluation_know_nothing_of_files() -> None:
+    bad = [f"{src} -> {dst}: {', '.join(where)}" for (src, dst), where in sorted(import_edges().items())
+           if src in ARRAY_ONLY and dst not in ARRAY_ONLY[src]]
+    assert not bad, "\n".join(bad)
+
+
 def test_only_tracking_imports_mlflow_and_apps_stay_thin() -> None:
     """DESIGN: tracking is the only mlflow importer; the library imports none of the consumers
     (pipelines, apps, bench, tests); apps never import training code or torch."""

@@ -34,12 +34,12 @@ def _error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
 
 def test_encoder_without_a_required_option_names_the_option(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
     err = _error(["featurize", "-w", str(ws), "-m", "reports", "-e", "local_transformer"], capsys)
-    assert "encoder 'local_transformer'" in err and "[model_path]" in err and "Field required" in err
+    assert "encoder 'local_transformer'" in err and "[model_path]" in err and "needs weights" in err
     assert "--option" in err
 
 
 @pytest.mark.parametrize(("option", "expected"), [
-    ("nosuch=1", "[nosuch]: nosuch: Extra inputs are not permitted"),
+    ("nosuch=1", "[nosuch]: unknown option 'nosuch'; valid options: batch_size,"),
     ("batch_size=abc", "[batch_size]: batch_size: Input should be a valid integer"),
     ("junk", "[--option]: expected KEY=VALUE, got 'junk'"),
 ])

@@ -123,3 +123,24 @@ def test_usage_errors(trained):
     trained, _ = trained
     assert main(["export-sr", "-w", str(trained)]) == 1
     assert main(["export-sr", "-w", str(trained), "--patient", "Pnot-a-patient"]) == 1
+
+
+@pytest.mark.slow
+def test_stow_with_basic_auth_from_named_variables(trained, tmp_path, monkeypatch):
+    from clinfusion.testing.orthanc import orthanc_missing, start_orthanc
+
+    if orthanc_missing():
+        pytest.skip(orthanc_missing())
+    ws, _ = trained
+    server = start_orthanc(user=("clin", "s3cret-pw"))
+    try:
+        base = ["export-sr", "-w", str(ws), "--all", "--stow", server.dicomweb_url, "--out", str(tmp_path / "sr")]
+        assert main(base) == 1  # HTTP 401 without auth
+        auth = ["--stow-auth", "basic", "--stow-user-env", "PACS_USER", "--stow-password-env", "PACS_PASSWORD"]
+        monkeypatch.setenv("PACS_USER", "clin")
+        monkeypatch.setenv("PACS_PASSWORD", "s3cret-pw")
+        assert main(base + auth) == 0
+        stored = server.get_json("/instances")
+        assert stored and len(stored) == len(list((tmp_path / "sr").glob("*.dcm")))
+    finally:
+        server.stop()

@@ -13,6 +13,7 @@ from typer._click import exceptions as click_exc
 from clinfusion.cli import (
     app_cmds,
     cohort_cmds,
+    encoder_cmds,
     featurize_cmds,
     import_cmds,
     pacs_cmds,
@@ -48,7 +49,7 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for
 
 # Explicit registry of command groups: each module exposes COMMANDS = {name: function}.
 # A new group is a new module listed here.
-COMMAND_MODULES = (cohort_cmds, featurize_cmds, synth_cmds, import_cmds, train_cmds, app_cmds, retrain_cmds, pacs_cmds, privacy_cmds)
+COMMAND_MODULES = (cohort_cmds, featurize_cmds, encoder_cmds, synth_cmds, import_cmds, train_cmds, app_cmds, retrain_cmds, pacs_cmds, privacy_cmds)
 for _module in COMMAND_MODULES:
     for _name, _fn in _module.COMMANDS.items():
         if isinstance(_fn, typer.Typer):  # a sub-group, e.g. `clinfusion import tcga`

@@ -4,7 +4,9 @@ Predictions come from the registered version holding the alias (default ``champi
 :mod:`clinfusion.review.predictions`, exactly as the review app shows them; the SR is built by
 :mod:`clinfusion.pacs.sr` in the patient's de-identified study (the selected DICOM radiology
 series of the catalog) and written to ``--out`` (default ``WS/exports/sr/<pseudonym>.dcm``),
-optionally stored with STOW-RS (``--stow URL``).
+optionally stored with STOW-RS (``--stow URL``; ``--stow-auth basic|bearer`` takes the credentials
+from the environment variables NAMED by ``--stow-user-env``/``--stow-password-env`` or
+``--stow-token-env``, as a cohort's ``dicomweb.auth`` block does).
 """
 
 from __future__ import annotations
@@ -67,6 +69,48 @@ def _prediction(preds: Any, pid: str, days: list[float]) -> Any:
         contributions={str(k): float(v) for k, v in contrib["delta_risk"].dropna().items()})
 
 
+STOW_AUTH_FIELD = "--stow-auth"
+
+
+def stow_target(url: str | None, auth: str | None, *, user_env: str | None = None, password_env: str | None = None,
+                token_env: str | None = None) -> Any:
+    """The STOW-RS server of ``--stow`` as a :class:`~clinfusion.cohort.spec.DicomWebSpec` (auth as
+    in cohort.yaml: variable NAMES, never secrets), or ``None`` without ``--stow``. Its auth
+    variables are checked at once, before any SR is built.
+
+    Raises:
+        ConfigError: auth options without ``--stow``, an unknown auth type, a missing or malformed
+            variable name (naming the option), or a named variable that is not set.
+    """
+    from pydantic import ValidationError
+
+    from clinfusion.cohort.spec import DicomWebAuth, DicomWebSpec
+    from clinfusion.errors import ConfigError
+    from clinfusion.pacs.client import make_client
+
+    names = {"username_env": user_env, "password_env": password_env, "token_env": token_env}
+    options = {"username_env": "--stow-user-env", "password_env": "--stow-password-env", "token_env": "--stow-token-env"}
+    if url is None:
+        if auth or any(names.values()):
+            raise ConfigError("authentication options need --stow URL", field=STOW_AUTH_FIELD)
+        return None
+    if auth is None and any(names.values()):
+        raise ConfigError("give --stow-auth basic or bearer with the variable names", field=STOW_AUTH_FIELD)
+    try:
+        cred = DicomWebAuth(type=auth, **{k: v for k, v in names.items() if v}) if auth else None  # pydantic checks the Literal
+        cfg = DicomWebSpec(url=url, auth=cred)
+    except ValidationError as err:
+        e = err.errors()[0]
+        msg = str(e["msg"]).removeprefix("Value error, ")
+        field = options.get(str(e["loc"][-1]), "--stow") if e["loc"] and e["loc"] != ("type",) else STOW_AUTH_FIELD
+        for key, option in options.items():
+            if f"`{key}`" in msg:  # the auth validator names the missing key
+                msg, field = msg.replace(f"`{key}`", option), option
+        raise ConfigError(msg, field=field) from None
+    make_client(cfg, field=STOW_AUTH_FIELD)  # a named variable that is unset fails here, before any work
+    return cfg
+
+
 def _reidentifier(ws: Any, cohort_dir: Path, folder: Path) -> Any:
     """``header -> identified reference`` (:mod:`clinfusion.pacs.reidentify`); refuses an output
     folder inside the workspace (no raw identifier may land there)."""
@@ -88,6 +132,10 @@ def export_sr(
     patient: list[str] = typer.Option(None, "--patient", "-p", help="Pseudonym (repeatable)."),
     every: bool = typer.Option(False, "--all", help="Every patient with a prediction and a DICOM study."),
     stow: str = typer.Option(None, "--stow", help="DICOMweb base URL to store the SRs in (STOW-RS)."),
+    stow_auth: str = typer.Option(None, "--stow-auth", help="basic or bearer: authenticate the STOW-RS requests."),
+    stow_user_env: str = typer.Option(None, "--stow-user-env", help="NAME of the variable holding the basic user."),
+    stow_password_env: str = typer.Option(None, "--stow-password-env", help="NAME of the variable holding the basic password."),
+    stow_token_env: str = typer.Option(None, "--stow-token-env", help="NAME of the variable holding the bearer token."),
     out: Path = typer.Option(None, "--out", help="Folder for the SR files (default WS/exports/sr)."),
     alias: str = typer.Option("champion", "--alias", help="Registry alias of the served model."),
     reidentify: Path = typer.Option(None, "--reidentify", help="Cohort directory: put the SR in the ORIGINAL "
@@ -105,6 +153,7 @@ def export_sr(
 
     if bool(patient) == every:
         raise ConfigError("give --patient PSEUDONYM (repeatable) or --all", field="--patient/--all")
+    target = stow_target(stow, stow_auth, user_env=stow_user_env, password_env=stow_password_env, token_env=stow_token_env)
     ws = Workspace.open(workspace)
     preds, why = load_predictions(ws.root, alias=alias)
     if preds is None:
@@ -129,8 +178,8 @@ def export_sr(
                            sop_uid=generate_uid(entropy_srcs=[*seed, "sop"]))
         with atomic.atomic_path(folder / f"{pid}.dcm") as tmp:
             sr.save_as(tmp, enforce_file_format=True)
-        if stow:
-            store(sr, stow)
+        if target is not None:
+            store(sr, stow, target)
         written += 1
     console.print(f"wrote {written} SR(s) to {folder}" + (f" and stored them at {stow}" if stow else ""), highlight=False)
     return 0

@@ -24,8 +24,10 @@ TABLE_MODALITIES: tuple[str, ...] = ("clinical",)
 ALL_MODALITIES: tuple[str, ...] = (*TABLE_MODALITIES, *MODALITIES)
 """Every modality: the one list (``clinfusion.modalities.registry`` has one plugin per name)."""
 
-REMOTE_MODALITIES: tuple[str, ...] = ("radiology",)
-"""Modalities that may name a DICOMweb server as their source (``source: dicomweb``)."""
+REMOTE_MODALITIES: tuple[str, ...] = ("radiology", "pathology", "ecg")
+"""Modalities that may name a DICOMweb server as their source (``source: dicomweb``): radiology
+(image series by study), pathology (DICOM-WSI series) and ECG (DICOM waveforms), chosen by SOP class
+(``clinfusion.pacs.kinds``)."""
 
 _DEFAULT_PATHS: dict[str, tuple[str, ...]] = {
     "radiology": ("radiology/{patient_id}/**/*",),
@@ -256,7 +258,7 @@ class CohortSpec(_Frozen):
         for name, src in self.modalities.items():
             if src.source != "files" and name not in REMOTE_MODALITIES:
                 raise ValueError(f"modalities.{name}.source {src.source!r}: only {list(REMOTE_MODALITIES)} can come "
-                                 "from a DICOMweb server so far (docs/pacs.md)")
+                                 "from a DICOMweb server (DICOM SOP classes; docs/pacs.md)")
         return self
 
     def enabled_modalities(self) -> list[str]:

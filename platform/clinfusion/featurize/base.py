@@ -18,7 +18,10 @@ import pandas as pd
 from pydantic import BaseModel
 
 from clinfusion.configio import NoOptions
+from clinfusion.errors import ConfigError
+from clinfusion.featurize.options import RUNTIME_OPTIONS, validate_options
 from clinfusion.featurize.tokens import TokenSet
+from clinfusion.featurize.weights import weights_sha256
 from clinfusion.workspace.hashing import sha256_text
 from clinfusion.workspace.workspace import Workspace
 
@@ -30,24 +33,80 @@ class Encoder(ABC):
         modality: the modality it encodes.
         name: registry name (also the cache folder name).
         version: bump when outputs change for the same inputs (invalidates the cache).
-        Config: frozen pydantic model of its settings (part of the cache key).
+        Config: frozen pydantic model of its settings, its options (see featurize/options.py).
+        needs_weights: it runs a network whose weights come from local files; without them it
+            refuses to run unless ``random_init`` is set (:meth:`check_weights`).
+        weights_options: names of the options that hold weight paths (file or directory); in the
+            cache key each path is replaced by the content hash of what it points to.
+        runtime_options: options that do not change outputs (batch size, device, threads),
+            left out of the cache key.
     """
 
     modality: ClassVar[str]
     name: ClassVar[str]
     version: ClassVar[str] = "1"
     Config: ClassVar[type[BaseModel]] = NoOptions
+    needs_weights: ClassVar[bool] = False
+    weights_options: ClassVar[tuple[str, ...]] = ()
+    runtime_options: ClassVar[frozenset[str]] = RUNTIME_OPTIONS
 
     def __init__(self, config: BaseModel | dict[str, Any] | None = None) -> None:
         if config is None:
             config = self.Config()
         elif isinstance(config, dict):
-            config = self.Config.model_validate(config)
+            config = validate_options(self.Config, config, f"{self.modality} encoder {self.name!r} options")
         self.config = config
 
+    def check_weights(self) -> None:
+        """Refuse to run a weights-needing encoder without weights (no silent random fallback).
+
+        Raises:
+            ConfigError: ``needs_weights`` and every weights option is empty while
+                ``random_init`` is not set (the message names the option).
+        """
+        if not self.needs_weights or getattr(self.config, "random_init", False):
+            return
+        if not any(str(getattr(self.config, o, "") or "") for o in self.weights_options):
+            option = self.weights_options[0] if self.weights_options else "model_dir"
+            alt = (", or --option random_init=true to run with random weights on purpose"
+                   if "random_init" in type(self.config).model_fields else "")
+            raise ConfigError(f"needs weights: set --option {option}=PATH (a local checkpoint){alt}",
+                              file=f"{self.modality} encoder {self.name!r}", field=option)
+
+    def weights_hashes(self) -> dict[str, str]:
+        """Option name -> content hash of the weights it points to (set weights options only).
+
+        Raises:
+            ConfigError: a weights option points to nothing (names the option and the path).
+        """
+        out: dict[str, str] = {}
+        if getattr(self.config, "random_init", False):
+            return out  # random weights on purpose: the paths are not read
+        for option in self.weights_options:
+            path = str(getattr(self.config, option, "") or "")
+            if path:
+                out[option] = weights_sha256(path, option=option)
+        return out
+
+    def cache_options(self) -> dict[str, Any]:
+        """The options that change outputs: every option but ``runtime_options`` and the weight
+        paths (which enter the key as content hashes, see :meth:`weights_hashes`)."""
+        drop = set(self.runtime_options) | set(self.weights_options)
+        return self.config.model_dump(mode="json", exclude=drop)
+
     def config_hash(self) -> str:
-        """Hash of name, version and config: part of every cache key."""
-        return sha256_text(f"{self.name}|{self.version}|{self.config.model_dump_json()}")
+        """Hash of name, version, output-changing options and weight content: part of every cache key.
+
+        Raises:
+            ConfigError: the encoder needs weights and has none, or a weights path does not exist.
+        """
+        self.check_weights()
+        drop = set(self.runtime_options) | set(self.weights_options)
+        text = f"{self.name}|{self.version}|{self.config.model_dump_json(exclude=drop)}"
+        weights = self.weights_hashes()
+        if weights:
+            text += "|weights:" + ",".join(f"{k}={v}" for k, v in sorted(weights.items()))
+        return sha256_text(text)
 
     def setup(self, ws: Workspace, rows: pd.DataFrame) -> None:  # noqa: B027 (optional hook)
         """Load models or cohort-level artifacts once before encoding (optional)."""

@@ -139,3 +139,14 @@ def load_tokens(ws: Workspace, modality: str, encoder: str | None = None) -> dic
                                  file=base / str(entry.get("file", "")), field="sha256")
         out[pid] = TokenSet.load(base / entry["file"])
     return out
+
+
+def cache_params(ws: Workspace, modality: str, encoder: str) -> dict[str, str]:
+    """MLflow params of one token cache: ``options.<name>`` for each option that entered its key
+    (``random_init`` included) and ``weights_sha256.<option>`` (first 16 hex digits); ``{}`` for a
+    cache written before options were recorded."""
+    index = read_index(ws, modality, encoder)
+    out = {f"options.{k}": json.dumps(v) if isinstance(v, (dict, list)) else str(v)
+           for k, v in sorted((index.get("cache_options") or {}).items())}
+    out.update({f"weights_sha256.{k}": str(v)[:16] for k, v in sorted((index.get("weights_sha256") or {}).items())})
+    return out

@@ -114,6 +114,7 @@ def featurize(
     per_patient = patient_rows(catalog, modality)
     chash = encoder.config_hash()
     index: dict[str, Any] = {"encoder": encoder.name, "version": encoder.version, "config": encoder.config.model_dump(),
+                             "cache_options": encoder.cache_options(), "weights_sha256": encoder.weights_hashes(),
                              "patients": {}, "failed": {}}
     todo: list[tuple[str, pd.DataFrame, str]] = []
     previous = cache.read_index(ws, modality, encoder.name).get("patients", {})

@@ -24,6 +24,7 @@ from clinfusion.modalities.registry import MODALITY_PLUGINS, reader_class
 from clinfusion.pacs.source import FETCH_FAILED
 from clinfusion.privacy import Pseudonymizer, load_key
 from clinfusion.privacy.paths import mask_path
+from clinfusion.privacy.phi.pipeline import default_pipeline
 from clinfusion.workspace import atomic
 from clinfusion.workspace.catalog import catalog_frame, quarantine_table, summarize
 from clinfusion.workspace.hashing import combine_hashes, sha256_file
@@ -220,9 +221,17 @@ def _outcome_row(job: tuple[PlannedItem, str, str, str, IngestContext, str], out
     return _quarantine(row, reason, p.item, ctx)
 
 
+#: Modalities whose readers scrub free text with :func:`clinfusion.privacy.phi.pipeline.default_pipeline`.
+TEXT_SCRUBBING_MODALITIES = frozenset({"reports", "radiology", "ecg"})
+
+
 def _run_jobs(runs: list[Any], workers: int, seconds: float | None) -> Iterator[dict[str, Any]]:
     """Catalog rows of every job: under the per-item budget in worker processes when ``seconds`` is
     set, else in-process (``workers == 1``) or in a process pool."""
+    if any(job[0].item.modality in TEXT_SCRUBBING_MODALITIES and not job[0].blocked for job in runs):
+        # load the de-identification detectors once here: forked workers inherit them instead of
+        # each item's process loading Presidio again (seconds per item)
+        default_pipeline().scrub("Seen on 01/02/2020.", 0)  # detectors build their analysers lazily
     if seconds is not None:
         for job, outcome in run_with_budget(_read_item, runs, seconds=seconds, workers=workers):
             yield _outcome_row(job, outcome, seconds)

@@ -33,18 +33,24 @@ class PacsError(IngestError):
         self.status = status
 
 
-def _env(name: str | None, what: str) -> str:
+AUTH_FIELD = "modalities.radiology.dicomweb.auth"
+
+
+def _env(name: str | None, what: str, field: str = AUTH_FIELD) -> str:
     value = os.environ.get(name or "")
     if not value:
+        file = "cohort.yaml" if field.startswith("modalities.") else ""
         raise ConfigError(f"environment variable {name!r} ({what} for the DICOMweb server) is not set",
-                          file="cohort.yaml", field="modalities.radiology.dicomweb.auth")
+                          file=file, field=field)
     return value
 
 
-def make_client(cfg: DicomWebSpec, url: str | None = None) -> Any:
+def make_client(cfg: DicomWebSpec, url: str | None = None, *, field: str = AUTH_FIELD) -> Any:
     """A ``dicomweb_client.DICOMwebClient`` for ``cfg`` (or another base ``url`` with the same auth).
 
     Its own retry logic is switched off: :func:`call` retries, boundedly, for every request.
+    ``field`` names where the auth was configured, for the error (e.g. ``modalities.ecg.dicomweb.auth``
+    or a CLI option).
 
     Raises:
         ConfigError: an auth environment variable is not set.
@@ -54,10 +60,10 @@ def make_client(cfg: DicomWebSpec, url: str | None = None) -> Any:
 
     kwargs: dict[str, Any] = {"url": url or cfg.url, "timeout": cfg.timeout_s}
     if cfg.auth is not None and cfg.auth.type == "basic":
-        kwargs["session"] = create_session_from_user_pass(_env(cfg.auth.username_env, "user name"),
-                                                          _env(cfg.auth.password_env, "password"))
+        kwargs["session"] = create_session_from_user_pass(_env(cfg.auth.username_env, "user name", field),
+                                                          _env(cfg.auth.password_env, "password", field))
     elif cfg.auth is not None:
-        kwargs["headers"] = {"Authorization": f"Bearer {_env(cfg.auth.token_env, 'bearer token')}"}
+        kwargs["headers"] = {"Authorization": f"Bearer {_env(cfg.auth.token_env, 'bearer token', field)}"}
     client = DICOMwebClient(**kwargs)
     client.set_http_retry_params(retry=False)
     return client

@@ -1,15 +1,17 @@
-"""A modality's items from a DICOMweb server: one item per (patient, study).
+"""A modality's items from a DICOMweb server, chosen by SOP class (:mod:`clinfusion.pacs.kinds`).
 
 Planning (every ingest) runs QIDO-RS only: for each clinical-table patient, the studies whose
-PatientID is the patient's id (or the id the mapping CSV gives), then each study's instances
-except those of non-image SOP classes (:data:`NOT_RADIOLOGY_SOP_CLASSES`: SRs, ECG waveforms,
-whole-slide images, ...). An
+PatientID is the patient's id (or the id the mapping CSV gives), then each study's instances that
+the modality takes: radiology one item per study of every image SOP class except SRs, ECG
+waveforms, whole-slide images, ... (:data:`NOT_RADIOLOGY_SOP_CLASSES`); pathology one item per
+VL Whole Slide Microscopy series (a slide); ECG one item per 12-lead/General ECG waveform. An
 item's member "files" are named by masked identifiers only,
 ``dicomweb/<pseudonym>/<study uid'>/<series uid'>/<sop uid'>.dcm`` (``uid'`` = the keyed UID remap
 the de-identified headers use), and its signature is the sorted list of its masked SOP Instance
 UIDs: a rerun whose QIDO answer lists the same instances reuses the item without any WADO-RS
 request. Only an item that must be (re-)read is retrieved (:class:`StudyFetch`, WADO-RS per
-instance, into a temporary folder outside the workspace that the runner deletes after reading).
+instance, into a temporary folder outside the workspace that the runner deletes after reading),
+then read by the modality's own reader as if the files were local.
 
 Raw identifiers (PatientID, UIDs) stay in memory: never in a path, a log line or an error.
 """
@@ -26,32 +28,16 @@ from clinfusion.cohort.spec import CohortSpec, DicomWebSpec
 from clinfusion.errors import CohortSpecError, IngestError
 from clinfusion.modalities.base import Item
 from clinfusion.pacs.client import PacsError, call, make_client
+from clinfusion.pacs.kinds import NOT_RADIOLOGY_SOP_CLASSES as NOT_RADIOLOGY_SOP_CLASSES  # re-exported
+from clinfusion.pacs.kinds import REMOTE_KINDS, RemoteKind
+from clinfusion.pacs.kinds import is_radiology_instance as is_radiology_instance  # re-exported
 from clinfusion.privacy import Pseudonymizer
 
 FETCH_FAILED = "not retrieved from the DICOMweb server"
 """Prefix of the reason of an item whose WADO-RS retrieval failed: such an item is retried next run."""
 NOT_FETCHED = Path("/nonexistent/clinfusion-dicomweb")
 """Placeholder folder of planned member files before retrieval (never opened)."""
-_STUDY, _SERIES, _SOP, _PID, _CLASS = "0020000D", "0020000E", "00080018", "00100020", "00080016"
-NOT_RADIOLOGY_SOP_CLASSES = (
-    "1.2.840.10008.5.1.4.1.1.88.",     # structured reports and key object selections (e.g. our own SRs)
-    "1.2.840.10008.5.1.4.1.1.9.",      # waveforms (ECG): the ecg modality's
-    "1.2.840.10008.5.1.4.1.1.77.1.6",  # VL whole slide microscopy: the pathology modality's
-    "1.2.840.10008.5.1.4.1.1.11.",     # presentation states
-    "1.2.840.10008.5.1.4.1.1.104.",    # encapsulated PDF/CDA/STL documents
-    "1.2.840.10008.5.1.4.1.1.66",      # raw data, registrations, segmentations, fiducials
-    *(f"1.2.840.10008.5.1.4.1.1.481.{k}" for k in range(2, 10)),  # RT dose, structures, plans, records
-)
-"""SOP Class UID prefixes a radiology item leaves out (decided on the QIDO-RS answer, so they are
-never retrieved); an instance whose answer has no SOP Class UID is kept."""
-
-
-def is_radiology_instance(attrs: dict[str, Any]) -> bool:
-    """True unless the instance's SOP class is one of :data:`NOT_RADIOLOGY_SOP_CLASSES`."""
-    sop_class = _first(attrs, _CLASS)
-    return not any(sop_class.startswith(p) for p in NOT_RADIOLOGY_SOP_CLASSES)
-
-
+_STUDY, _SERIES, _SOP, _PID = "0020000D", "0020000E", "00080018", "00100020"
 FETCH_DIR_PREFIX = "clinfusion-fetch-"
 """Temporary folders of retrievals are ``<tmp>/clinfusion-fetch-<pid>-*`` (``pid``: the reading process)."""
 
@@ -92,15 +78,16 @@ def _first(attrs: dict[str, Any], tag: str) -> str:
 
 @dataclass(frozen=True)
 class StudyFetch:
-    """Retrieve one study's planned instances (WADO-RS) into a folder.
+    """Retrieve one item's planned instances (a study, a slide series or one waveform; WADO-RS) into a folder.
 
     Attributes:
         cfg: the server; instances: ``(study uid, series uid, sop uid)`` per member file, in the
-        item's file order (raw UIDs, in memory only).
+        item's file order (raw UIDs, in memory only); modality: whose ``dicomweb`` block ``cfg`` is.
     """
 
     cfg: DicomWebSpec
     instances: tuple[tuple[str, str, str], ...]
+    modality: str = "radiology"
 
     def __call__(self, item: Item, dest: Path) -> Item:
         """Download every member of ``item`` into ``dest``; return the item with real paths.
@@ -111,7 +98,7 @@ class StudyFetch:
         """
         import pydicom
 
-        client = make_client(self.cfg)
+        client = make_client(self.cfg, field=f"modalities.{self.modality}.dicomweb.auth")
         files = []
         for k, (f, (study, series, sop)) in enumerate(zip(item.files, self.instances, strict=True)):
             try:
@@ -149,7 +136,7 @@ class RemoteItem:
     blocked: str = ""
 
 
-def patient_map(spec: CohortSpec, cfg: DicomWebSpec, patients: list[str]) -> dict[str, str]:
+def patient_map(spec: CohortSpec, cfg: DicomWebSpec, patients: list[str], modality: str = "radiology") -> dict[str, str]:
     """Clinical-table id -> PACS PatientID (identity unless ``dicomweb.patients`` names a mapping CSV).
 
     Raises:
@@ -159,7 +146,7 @@ def patient_map(spec: CohortSpec, cfg: DicomWebSpec, patients: list[str]) -> dic
         return {p: p for p in patients}
     assert spec.root is not None
     path = Path(spec.root) / cfg.patients
-    field = "modalities.radiology.dicomweb.patients"
+    field = f"modalities.{modality}.dicomweb.patients"
     if not path.is_file():
         raise CohortSpecError("mapping CSV not found", file=cfg.patients, field=field)
     with path.open(newline="", encoding="utf-8") as fh:
@@ -170,8 +157,8 @@ def patient_map(spec: CohortSpec, cfg: DicomWebSpec, patients: list[str]) -> dic
     return {p: rows[p] for p in patients if rows.get(p)}
 
 
-def _instances(client: Any, cfg: DicomWebSpec, pacs_id: str) -> dict[str, list[tuple[str, str]]]:
-    """study uid -> [(series uid, sop uid)] of the patient, by QIDO-RS (exact PatientID match)."""
+def _instances(client: Any, cfg: DicomWebSpec, pacs_id: str, kind: RemoteKind) -> dict[str, list[tuple[str, str]]]:
+    """study uid -> [(series uid, sop uid)] of the patient that ``kind`` keeps, by QIDO-RS (exact PatientID match)."""
     studies = call(lambda: client.search_for_studies(search_filters={"PatientID": pacs_id}, get_remaining=True),
                    "QIDO-RS study search", cfg)
     out: dict[str, list[tuple[str, str]]] = {}
@@ -179,19 +166,20 @@ def _instances(client: Any, cfg: DicomWebSpec, pacs_id: str) -> dict[str, list[t
         if _first(st, _PID) and _first(st, _PID) != pacs_id:  # a wildcard or fuzzy match on the server
             continue
         uid = _first(st, _STUDY)
-        found = call(lambda: client.search_for_instances(study_instance_uid=uid, get_remaining=True),  # noqa: B023
+        found = call(lambda: client.search_for_instances(study_instance_uid=uid, fields=list(kind.fields) or None,  # noqa: B023
+                                                         get_remaining=True),
                      "QIDO-RS instance search", cfg)
-        out[uid] = sorted({(_first(i, _SERIES), _first(i, _SOP)) for i in found
-                           if _first(i, _SOP) and is_radiology_instance(i)})
+        out[uid] = sorted({(_first(i, _SERIES), _first(i, _SOP)) for i in found if _first(i, _SOP) and kind.keep(i)})
     return out
 
 
 def _study_item(modality: str, pid: str, cfg: DicomWebSpec, study: str, members: list[tuple[str, str]],
                 pz: Pseudonymizer) -> RemoteItem:
+    """The item of ``members`` (instances of one study: all of it, one series or one instance)."""
     head = f"dicomweb/{pz.patient(pid)}/{pz.uid(study)}"
     named = sorted((f"{head}/{pz.uid(series)}/{pz.uid(sop)}.dcm", series, sop) for series, sop in members)
     files = tuple(DiscoveredFile(modality, rel, pid, NOT_FETCHED / Path(rel).name, -1) for rel, _, _ in named)
-    fetch = StudyFetch(cfg, tuple((study, series, sop) for _, series, sop in named))
+    fetch = StudyFetch(cfg, tuple((study, series, sop) for _, series, sop in named), modality)
     return RemoteItem(Item(modality, pid, files), tuple(sorted(pz.uid(sop) for _, _, sop in named)), fetch)
 
 
@@ -205,7 +193,8 @@ def plan_remote(spec: CohortSpec, modality: str, patients: list[str], pz: Pseudo
     """Items of ``modality`` on its DICOMweb server for the given clinical-table patients.
 
     Returns:
-        The items (one per study with at least one instance, plus one blocked item per patient
+        The items (one per study, slide series or waveform instance with at least one instance kept
+        by the modality's SOP-class filter, plus one blocked item per patient
         whose search failed) and the raw ids of those patients (their earlier items stay).
 
     Raises:
@@ -213,16 +202,17 @@ def plan_remote(spec: CohortSpec, modality: str, patients: list[str], pz: Pseudo
     """
     cfg = spec.modalities[modality].dicomweb
     assert cfg is not None, "plan_remote needs source: dicomweb"
+    kind = REMOTE_KINDS[modality]
     sweep_stale_fetch_dirs()
-    client = make_client(cfg)
+    client = make_client(cfg, field=f"modalities.{modality}.dicomweb.auth")
     items: list[RemoteItem] = []
     failed: set[str] = set()
-    for pid, pacs_id in sorted(patient_map(spec, cfg, patients).items()):
+    for pid, pacs_id in sorted(patient_map(spec, cfg, patients, modality).items()):
         try:
-            studies = _instances(client, cfg, pacs_id)
+            studies = _instances(client, cfg, pacs_id, kind)
         except PacsError as err:
             items.append(search_failed_item(modality, pid, pz, f"{FETCH_FAILED}: {err.message}"))
             failed.add(pid)
             continue
-        items += [_study_item(modality, pid, cfg, s, m, pz) for s, m in sorted(studies.items()) if m]
+        items += [_study_item(modality, pid, cfg, s, g, pz) for s, m in sorted(studies.items()) for g in kind.groups(m)]
     return items, failed

@@ -1,4 +1,4 @@
-"""One retraining run as a plain function: ingest -> featurize -> (drift) -> train -> gate -> promote/keep."""
+"""One retraining cycle as a plain function: ingest -> featurize -> (drift) -> train -> gate -> promote/keep."""
 
 from __future__ import annotations
 

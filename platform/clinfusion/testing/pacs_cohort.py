@@ -12,8 +12,6 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from clinfusion.testing.cohorts import TinyCohort, write_tiny_cohort
 from clinfusion.testing.dicom import PLANTED_PHI, write_ct_series
 
@@ -66,12 +64,6 @@ def write_pacs_cohort(root: str | Path, *, n_patients: int = 3, n_imaged: int | 
 def write_dicomweb_cohort(src: TinyCohort, root: str | Path, url: str, extra: dict | None = None) -> Path:
     """A cohort with the same clinical table whose radiology comes from ``url`` (the minimal form:
     ``modalities: {radiology: {source: dicomweb, dicomweb: {url: URL}}}``, plus ``extra`` keys)."""
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "clinical.csv").write_bytes((src.root / "clinical.csv").read_bytes())
-    data = yaml.safe_load((src.root / "cohort.yaml").read_text())
-    data["modalities"] = {"radiology": {"source": "dicomweb", "dicomweb": {"url": url}}}
-    for key, value in (extra or {}).items():
-        data[key] = value
-    (root / "cohort.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    return root
+    from clinfusion.testing.pacs_slides_ecg import write_remote_cohort
+
+    return write_remote_cohort(src, root, {"radiology": {"url": url}}, extra)

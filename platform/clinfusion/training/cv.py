@@ -33,6 +33,9 @@ class FoldPredictions:
     train_risk: np.ndarray
     test_risk: np.ndarray
     test_proba: np.ndarray | None = None
+    calibration_train_risk: np.ndarray | None = None
+    """Honest training risks ``[N_train]`` the survival baseline is fitted on (``evaluation.calibration``;
+    the stack's inner out-of-fold risks); None: ``train_risk``."""
 
 
 @dataclass
@@ -139,7 +142,8 @@ def run_fold(data: CohortData, split: Split, config: TrainConfig) -> FoldResult:
     stack = None
     if config.stack.enabled:
         stack = fit_stack(data, tr, config, stack_names(data, config, rows), fitted)
-        out.append(FoldPredictions(STACK, split.fold, tr, te, stack.risk(data, tr), stack.risk(data, te), proba))
+        out.append(FoldPredictions(STACK, split.fold, tr, te, stack.risk(data, tr), stack.risk(data, te), proba,
+                                   calibration_train_risk=stack.oof_eta))
     return FoldResult(out, fitted[cands.FUSION].fit, {n: fitted[n] for n in rows}, stack)
 
 

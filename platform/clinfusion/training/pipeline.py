@@ -169,12 +169,17 @@ def training_labels(data: CohortData, overridden: dict[str, str]) -> pd.DataFram
                          "label_source": ["override" if p in overridden else "clinical" for p in data.patient_ids]})
 
 
-def encoder_params(data: CohortData) -> dict[str, str]:
+def encoder_params(data: CohortData, ws: Any = None) -> dict[str, str]:
     """MLflow params of the token caches used: ``encoders.<m>`` (encoder), ``encoders.<m>.source``
-    (configured / default / only cache) and ``modalities.used``."""
+    (configured / default / only cache), ``modalities.used`` and, given ``ws``, each cache's
+    ``encoders.<m>.options.<k>`` / ``encoders.<m>.weights_sha256.<option>`` (featurize.cache.cache_params)."""
+    from clinfusion.featurize.cache import cache_params
+
     out = {"modalities.used": ",".join(data.modalities) or "none"}
     for m, c in data.encoders.items():
         out[f"encoders.{m}"], out[f"encoders.{m}.source"] = c.encoder, c.source
+        if ws is not None:
+            out.update({f"encoders.{m}.{k}": v for k, v in cache_params(ws, m, c.encoder).items()})
     return out
 
 
@@ -244,7 +249,7 @@ def _log(ws, data, config, result, run, served, final, uri, version, tables) -> 
 
         plots = [plot, *calibration_plots(result["models"], list(dict.fromkeys([name, "fusion"])), tmp)]
         logged = log_training(ws.root, experiment=f"clinfusion-{ws.manifest().get('cohort_name', 'cohort')}",
-                              params={**flatten(config), **encoder_params(data)}, fingerprint=fingerprint(ws), code_version=version,
+                              params={**flatten(config), **encoder_params(data, ws)}, fingerprint=fingerprint(ws), code_version=version,
                               summary=result, fit=served, predictions=preds, inputs=inputs, plots=plots, uri=uri, tables=tables,
                               register_as=f"clinfusion-fusion-{ws.manifest().get('cohort_name', 'cohort')}")
     return {"mlflow_run_id": logged["run_id"], "mlflow_tracking_uri": logged["tracking_uri"],

@@ -130,7 +130,7 @@ def test_window_tokens_and_resnet_encoders(ingested, tmp_path):
     enc = ResNet1dEncoder({"dim": 8, "width": 4, "n_blocks": 2, "checkpoint": str(ckpt)})
     rep = featurize(ws, enc)
     assert not rep.failed and len(rep.encoded) == 3
-    lead_enc = ResNet1dEncoder({"dim": 8, "width": 4, "n_blocks": 2, "level": "lead"})
+    lead_enc = ResNet1dEncoder({"dim": 8, "width": 4, "n_blocks": 2, "level": "lead", "random_init": True})
     assert not featurize(ws, lead_enc).failed
     tok = load_tokens(ws, "ecg", "resnet1d")
     assert {t.dim for t in tok.values()} == {8}

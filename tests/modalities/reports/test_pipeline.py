@@ -100,7 +100,7 @@ def test_findings_encoder_tokens_and_cache(phi_ws):
 
 
 def test_registry_lists_encoders_and_rejects_unknown():
-    assert set(encoders("reports")) == {"minilm", "local_transformer", "tfidf_svd", "findings"}
+    assert set(encoders("reports")) == {"minilm", "local_transformer", "tfidf_svd", "findings", "hf_encoder"}
     from clinfusion.errors import ConfigError
 
     with pytest.raises(ConfigError, match="expected one of"):

@@ -3,8 +3,10 @@
 - ``ecg_features`` (default, offline): interpretable tokens, one per present lead (median-beat
   amplitudes, quality flags and the record's HR/PR/QRS/QT/QTc/axis) or one per 10 s window
   (rate, HRV and per-lead amplitude range of that window).
-- ``resnet1d``: a 1D ResNet over windows (12 channels) or single leads, seeded random weights
-  or a local checkpoint (:mod:`.resnet1d`).
+- ``resnet1d``: a 1D ResNet over windows (12 channels) or single leads, from a local checkpoint
+  (:mod:`.resnet1d`), or seeded random weights when asked for with ``random_init=true``.
+- ``ecg_model``: a pretrained network from a local TorchScript, ONNX or state-dict file, with
+  its expected rate, duration, lead order and normalisation (:mod:`.model_encoder`).
 
 A patient with several records gets the tokens of each, ``groups`` telling which record.
 """
@@ -24,6 +26,7 @@ from clinfusion.featurize.tokens import TokenSet
 from clinfusion.modalities.ecg.artifact import EcgArtifact, load_signal
 from clinfusion.modalities.ecg.leads import STANDARD_LEADS
 from clinfusion.modalities.ecg.measurements import LEAD_FEATURES, detect_rpeaks, reference_lead, rhythm
+from clinfusion.modalities.ecg.model_encoder import EcgModelEncoder
 from clinfusion.workspace.catalog import row_meta
 from clinfusion.workspace.workspace import Workspace
 
@@ -126,9 +129,11 @@ class ResNet1dConfig(BaseModel):
         level: ``window`` (12-channel windows -> one token each) or ``lead`` (each lead through a
             1-channel net, averaged over windows -> one token per present lead).
         dim, width, n_blocks, kernel: architecture (see :func:`.resnet1d.build_resnet1d`).
-        checkpoint: local path of weights saved by ``save_checkpoint`` (none: seeded random init,
-            a fixed random projection that the fusion model can fine-tune).
-        seed: initialisation seed. max_windows: windows per record encoded (Holter cost bound).
+        checkpoint: local path of weights saved by ``save_checkpoint``; required unless ``random_init``.
+        random_init: explicitly use seeded random weights (a fixed random projection that the
+            fusion model can fine-tune) instead of a checkpoint.
+        seed: initialisation seed of ``random_init``.
+        max_windows: windows per record encoded (Holter cost bound).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -137,7 +142,8 @@ class ResNet1dConfig(BaseModel):
     width: int = Field(16, ge=4, le=256)
     n_blocks: int = Field(4, ge=1, le=8)
     kernel: int = Field(9, ge=3, le=31)
-    checkpoint: str | None = None
+    checkpoint: str | None = Field(None, description="weights saved by resnet1d.save_checkpoint")
+    random_init: bool = Field(False, description="seeded random weights instead of a checkpoint (explicit opt-in)")
     seed: int = 0
     max_windows: int = Field(32, ge=1)
 
@@ -154,6 +160,8 @@ class ResNet1dEncoder(Encoder):
     version = "1"
     Config = ResNet1dConfig
     config: ResNet1dConfig  # validated by Encoder.__init__ with Config
+    needs_weights = True
+    weights_options = ("checkpoint",)  # the checkpoint's content hash is in the cache key
 
     def setup(self, ws: Workspace, rows: pd.DataFrame) -> None:
         import torch
@@ -161,7 +169,8 @@ class ResNet1dEncoder(Encoder):
         from clinfusion.modalities.ecg.resnet1d import build_resnet1d, load_checkpoint
 
         cfg = self.config
-        if cfg.checkpoint:
+        self.check_weights()  # no checkpoint and no random_init -> ConfigError naming the option
+        if cfg.checkpoint and not cfg.random_init:
             self.model = load_checkpoint(Path(cfg.checkpoint).expanduser(), cfg.arch())
         else:
             torch.manual_seed(cfg.seed)
@@ -196,5 +205,6 @@ class ResNet1dEncoder(Encoder):
                         groups=np.array(groups), meta={"level": self.config.level})
 
 
-ENCODERS: dict[str, type[Encoder]] = {"ecg_features": EcgFeaturesEncoder, "resnet1d": ResNet1dEncoder}
+ENCODERS: dict[str, type[Encoder]] = {"ecg_features": EcgFeaturesEncoder, "resnet1d": ResNet1dEncoder,
+                                      "ecg_model": EcgModelEncoder}
 DEFAULT_ENCODER = "ecg_features"

@@ -23,6 +23,8 @@ class EcgOptions(BaseModel):
         delineate_s: seconds at the start of a record delineated for PR/QRS/QT (cost bound).
         max_header_line_chars: a WFDB header with a longer line (comments included) is
             quarantined ("line N longer than L characters").
+        keep_comments: also store the free-text header comment lines, de-identified by the PHI
+            pipeline (``comments`` in the metadata); default off: only age, sex and Dx are kept.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -36,6 +38,7 @@ class EcgOptions(BaseModel):
     max_windows: int | None = Field(None, ge=1)
     delineate_s: float = Field(30.0, gt=2)
     max_header_line_chars: int = Field(10_000, ge=80)
+    keep_comments: bool = False
 
     @model_validator(mode="after")
     def _band(self) -> EcgOptions:

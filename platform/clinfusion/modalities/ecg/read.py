@@ -91,7 +91,8 @@ class EcgReader(Reader):
         raw = format_module(fmt).read(primary.path, opts, rel=primary.rel)
         rec = process(raw, opts, rel=primary.rel)
         artifact = write_signal(out_dir, rec)
-        labels = merge_attributes(scrub_comments(raw.comments), raw.attributes)
+        shift = ctx.pseudonymizer.date_shift_days(str(item.patient_id)) if opts.keep_comments else None
+        labels = merge_attributes(scrub_comments(raw.comments, shift), raw.attributes)
         reference = dict(raw.reference)
         if "rr_ms" in reference and reference["rr_ms"] > 0:
             reference["hr_bpm"] = 60000.0 / reference["rr_ms"]
@@ -104,6 +105,8 @@ class EcgReader(Reader):
         meta.update(record=ctx.pseudonymizer.token("ecg-record", primary.rel, 12), dx=labels["dx"],
                     age=labels["age"], sex=labels["sex"], comments_dropped=labels["comments_dropped"],
                     reference=_finite(reference))
+        if opts.keep_comments:
+            meta["comments"] = labels["comments"]
         return IngestResult(artifacts=[artifact], metadata=meta)
 
     @staticmethod

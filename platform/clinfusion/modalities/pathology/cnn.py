@@ -31,7 +31,9 @@ class CnnConfig(BaseModel):
     """CNN encoder settings.
 
     Attributes:
-        checkpoint: local checkpoint path (default: ``$CLINFUSION_PATHOLOGY_CNN_CHECKPOINT``).
+        checkpoint: local checkpoint path (default: ``$CLINFUSION_PATHOLOGY_CNN_CHECKPOINT``);
+            required unless ``random_init``.
+        random_init: run a randomly initialised ResNet-18 (seeded by ``seed``) on purpose.
         batch_size: tiles per forward pass (memory ~ batch * tile_px^2 * channels of layer 1).
         threads: torch intra-op threads per process (use --workers for processes).
         prototypes, prototype_above, slide_prototypes, seed: k-means compression as for the
@@ -39,7 +41,9 @@ class CnnConfig(BaseModel):
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    checkpoint: str = Field(default_factory=lambda: os.environ.get(CHECKPOINT_ENV, ""))
+    checkpoint: str = Field(default_factory=lambda: os.environ.get(CHECKPOINT_ENV, ""),
+                            description=f"local checkpoint file (default ${CHECKPOINT_ENV})")
+    random_init: bool = Field(False, description="random ResNet-18 weights instead of a checkpoint (explicit)")
     batch_size: int = Field(32, ge=1)
     threads: int = Field(1, ge=1)
     prototypes: int = Field(0, ge=0)
@@ -67,6 +71,16 @@ def write_resnet_checkpoint(path: str | Path, arch: dict[str, Any] | None = None
     return Path(path)
 
 
+def random_resnet(seed: int):
+    """A seeded random ResNet-18 feature extractor (``random_init``; head = identity, eval mode)."""
+    import torch
+
+    torch.manual_seed(seed)
+    model = build_resnet(dict(RESNET18))
+    model.fc = torch.nn.Identity()
+    return model.to(memory_format=torch.channels_last).eval()
+
+
 def load_resnet(path: str | Path):
     """Load a checkpoint as a feature extractor (head = identity, eval mode).
 
@@ -77,7 +91,8 @@ def load_resnet(path: str | Path):
 
     path = Path(path)
     if not str(path) or not path.is_file():
-        raise FeaturizeError(f"CNN checkpoint not found; set encoder config 'checkpoint' or ${CHECKPOINT_ENV}",
+        raise FeaturizeError(f"CNN checkpoint not found; set --option checkpoint=FILE or ${CHECKPOINT_ENV} "
+                             "(or --option random_init=true for random weights)",
                              file=path, field="checkpoint")
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
@@ -123,7 +138,7 @@ class CnnTileEncoder:
 
         torch.set_num_threads(config.threads)
         self.config = config
-        self.model = load_resnet(config.checkpoint)
+        self.model = random_resnet(config.seed) if config.random_init else load_resnet(config.checkpoint)
 
     def slide_features(self, artifact_dir: Path, artifacts: dict[str, Any]) -> np.ndarray:
         """``[kept tiles, D]`` float32 embeddings of one slide's stored tiles.

@@ -1,7 +1,8 @@
 """Pathology encoders: per patient, one token per kept tile of every slide (or K prototypes).
 
 Registry: ``ENCODERS`` (``handcrafted``, default, offline; ``cnn``, a MONAI ResNet from a local
-checkpoint). Tokens: ``[T, D]`` with positions ``[T, 2]`` = tile top-left (x, y) in level-0
+checkpoint; ``timm``, any timm architecture from local weights, e.g. UNI or Virchow2;
+``open_clip``, the image tower of a local open_clip model). Tokens: ``[T, D]`` with positions ``[T, 2]`` = tile top-left (x, y) in level-0
 pixels and groups ``[T]`` = slide index within the patient (slides ordered by their masked
 source path, listed in ``meta["slides"]``).
 """
@@ -9,7 +10,7 @@ source path, listed in ``meta["slides"]``).
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,16 @@ from clinfusion.errors import FeaturizeError
 from clinfusion.featurize.base import Encoder
 from clinfusion.featurize.tokens import TokenSet
 from clinfusion.modalities.pathology.cnn import CnnConfig, CnnTileEncoder
+from clinfusion.modalities.pathology.open_clip_encoder import OpenClipConfig, OpenClipTileEmbedder
 from clinfusion.modalities.pathology.prototypes import DEFAULT_PROTOTYPE_ABOVE, DEFAULT_SLIDE_PROTOTYPES
+from clinfusion.modalities.pathology.timm_encoder import (
+    TileEmbedder,
+    TileModelOptions,
+    TimmConfig,
+    TimmTileEmbedder,
+    resolve_precision,
+)
+from clinfusion.workspace.hashing import sha256_text
 from clinfusion.workspace.workspace import Workspace
 
 
@@ -92,6 +102,8 @@ class CnnEncoder(_TileEncoder):
     version = "1"
     Config = CnnConfig
     config: CnnConfig  # validated by Encoder.__init__ with Config
+    needs_weights = True
+    weights_options = ("checkpoint",)
 
     def setup(self, ws: Workspace, rows: pd.DataFrame) -> None:
         self._impl = CnnTileEncoder(self.config)
@@ -102,5 +114,58 @@ class CnnEncoder(_TileEncoder):
         return self._impl.slide_features(ws.root / row.artifact_dir, artifacts), None
 
 
-ENCODERS: dict[str, type[Encoder]] = {"handcrafted": HandcraftedEncoder, "cnn": CnnEncoder}
+class _PixelTileEncoder(_TileEncoder):
+    """A network over the stored tile pixels (timm, open_clip): weights, device, autocast."""
+
+    needs_weights = True
+    weights_options = ("model_dir",)
+    _impl: TileEmbedder
+
+    def config_hash(self) -> str:
+        """Base key + the autocast dtype this device will use (bf16 tokens differ from fp32 ones)."""
+        from clinfusion.featurize.options import resolve_device
+
+        config = cast(TileModelOptions, self.config)
+        dtype = resolve_precision(config.precision, resolve_device(config.device))
+        return sha256_text(f"{super().config_hash()}|precision={dtype}")
+
+    @abstractmethod
+    def embedder(self) -> TileEmbedder:
+        """The model holder of this process."""
+
+    def setup(self, ws: Workspace, rows: pd.DataFrame) -> None:
+        self._impl = self.embedder()
+
+    def slide_features(self, row: Any, artifacts: dict[str, Any], ws: Workspace) -> tuple[np.ndarray, list[str] | None]:
+        if not hasattr(self, "_impl"):
+            self.setup(ws, pd.DataFrame())
+        return self._impl.slide_features(ws.root / row.artifact_dir, len(artifacts["tiles"])), None
+
+
+class TimmEncoder(_PixelTileEncoder):
+    """Any timm architecture from local weights (UNI, Virchow2, H-optimus, ...); see timm_encoder.py."""
+
+    name = "timm"
+    version = "1"
+    Config = TimmConfig
+    config: TimmConfig  # validated by Encoder.__init__ with Config
+
+    def embedder(self) -> TileEmbedder:
+        return TimmTileEmbedder(self.config)
+
+
+class OpenClipEncoder(_PixelTileEncoder):
+    """The image tower of an open_clip model from local weights (CLIP-style); see open_clip_encoder.py."""
+
+    name = "open_clip"
+    version = "1"
+    Config = OpenClipConfig
+    config: OpenClipConfig  # validated by Encoder.__init__ with Config
+
+    def embedder(self) -> TileEmbedder:
+        return OpenClipTileEmbedder(self.config)
+
+
+ENCODERS: dict[str, type[Encoder]] = {"handcrafted": HandcraftedEncoder, "cnn": CnnEncoder, "timm": TimmEncoder,
+                                      "open_clip": OpenClipEncoder}
 DEFAULT_ENCODER = "handcrafted"

@@ -1,4 +1,5 @@
-"""Radiology encoders: ``radiomics`` (default, offline) and ``monai_cnn`` (MONAI 3D ResNet/DenseNet).
+"""Radiology encoders: ``radiomics`` (default, offline), ``monai_cnn`` (MONAI 3D ResNet/DenseNet) and the
+pretrained-weights encoders ``monai_bundle`` / ``torchscript3d`` (:mod:`.bundle_encoder`).
 
 Both read the NIfTI series stored by the reader. A patient with several series (or NIfTI
 items) gets tokens from each: ``groups`` holds a running series number per patient and
@@ -22,12 +23,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from clinfusion.errors import ConfigError, FeaturizeError
 from clinfusion.featurize.base import Encoder
 from clinfusion.featurize.tokens import TokenSet
+from clinfusion.modalities.radiology.bundle_encoder import MonaiBundleEncoder, TorchScript3dEncoder
 from clinfusion.modalities.radiology.nifti import read_nifti
 from clinfusion.modalities.radiology.preprocess import PreprocessConfig, preprocess_volume
 from clinfusion.modalities.radiology.radiomics import FEATURE_NAMES, region_features
 from clinfusion.modalities.radiology.read import series_paths
 from clinfusion.modalities.radiology.regions import body_mask, foreground_mask, ijk_to_world, lesion_regions
-from clinfusion.workspace.hashing import sha256_file, sha256_text
 from clinfusion.workspace.workspace import Workspace
 
 
@@ -109,9 +110,11 @@ class CNNConfig(BaseModel):
     Attributes:
         arch: ``resnet10`` (fast on CPU) or ``densenet121``.
         embed_dim: token dimension (the network's output layer size).
-        checkpoint: local path of a ``state_dict`` saved with ``torch.save`` (``None``: seeded
-            random initialisation, i.e. a fixed random projection to be trained in the fusion model).
-        seed: initialisation seed when there is no checkpoint.
+        checkpoint: local path of a ``state_dict`` saved with ``torch.save``; required unless
+            ``random_init``.
+        random_init: explicitly use seeded random weights (a fixed random projection to be
+            trained in the fusion model) instead of a checkpoint.
+        seed: initialisation seed of ``random_init``.
         series: encode ``all`` stored series or the ``selected`` one per item.
         preprocess: MONAI preprocessing.
     """
@@ -121,6 +124,7 @@ class CNNConfig(BaseModel):
     arch: Literal["resnet10", "densenet121"] = "resnet10"
     embed_dim: int = Field(64, ge=1)
     checkpoint: str | None = None
+    random_init: bool = False
     seed: int = 0
     series: Literal["all", "selected"] = "all"
     preprocess: PreprocessConfig = Field(default_factory=PreprocessConfig)
@@ -141,13 +145,17 @@ def build_network(cfg: CNNConfig):
 
 
 def load_network(cfg: CNNConfig):
-    """Network with weights from ``cfg.checkpoint`` when set.
+    """Network with weights from ``cfg.checkpoint`` (seeded random weights only with ``random_init``).
 
     Raises:
-        ConfigError: the checkpoint is missing or does not fit the architecture (names the file).
+        ConfigError: no checkpoint and no ``random_init``, or the checkpoint is missing or does
+            not fit the architecture (names the file).
     """
     import torch
 
+    if not cfg.checkpoint and not cfg.random_init:
+        raise ConfigError(f"monai_cnn needs weights: set checkpoint=/path/state_dict.pt ({cfg.arch}, embed_dim "
+                          f"{cfg.embed_dim}) or random_init=true for seeded random weights", field="checkpoint")
     net = build_network(cfg)
     if cfg.checkpoint:
         path = Path(cfg.checkpoint)
@@ -170,12 +178,8 @@ class MonaiCNNEncoder(Encoder):
     version = "1"
     Config = CNNConfig
     config: CNNConfig  # validated by Encoder.__init__ with Config
-
-    def config_hash(self) -> str:
-        """Name, version, config and the checkpoint's content hash (a new file = a new key)."""
-        ck = self.config.checkpoint
-        extra = sha256_file(Path(ck)) if ck and Path(ck).is_file() else ""
-        return sha256_text(super().config_hash() + "|" + extra)
+    needs_weights = True
+    weights_options = ("checkpoint",)  # the checkpoint's content hash is in the cache key
 
     def setup(self, ws: Workspace, rows: pd.DataFrame) -> None:
         self._net = load_network(self.config)
@@ -200,5 +204,6 @@ class MonaiCNNEncoder(Encoder):
                         groups=np.asarray(groups), meta={"series": series_meta, "arch": cfg.arch})
 
 
-ENCODERS: dict[str, type[Encoder]] = {"radiomics": RadiomicsEncoder, "monai_cnn": MonaiCNNEncoder}
+ENCODERS: dict[str, type[Encoder]] = {"radiomics": RadiomicsEncoder, "monai_cnn": MonaiCNNEncoder,
+                                      "monai_bundle": MonaiBundleEncoder, "torchscript3d": TorchScript3dEncoder}
 DEFAULT_ENCODER = "radiomics"

@@ -148,7 +148,8 @@ class RadiologyReader(Reader):
         for label, reason in failed.items():
             rejected[by_label[label]] = reason
         stem = f"series_{i:02d}"
-        hdr = deid.deidentify_dataset(_header_only(s.files[0].ds), ctx.pseudonymizer, str(item.patient_id))
+        hdr = deid.deidentify_dataset(_header_only(s.files[0].ds), ctx.pseudonymizer, str(item.patient_id),
+                                      retain_descriptors=opts.retain_descriptors)
         atomic.write_text(out_dir / f"{stem}.json", json.dumps(deid.header_summary(hdr), indent=1, sort_keys=True))
         rec = {"status": "ok", "source_format": "dicom", "header": f"{stem}.json", "n_frames_used": vol.shape[0],
                "transfer_syntax": transfer_syntax(s.files[0].ds), "lossy": any(is_lossy(f.ds) for f in s.files),

@@ -42,6 +42,9 @@ class RadiologyOptions(BaseModel):
         max_decoded_bytes: budget of decoded pixel bytes per DICOM file (declared Rows x Columns
             x NumberOfFrames x SamplesPerPixel x BitsAllocated / 8), checked before decoding;
             a larger file is rejected with the reason (default 2 GiB).
+        retain_descriptors: PS3.15 Retain Description Option: keep Study/Series Description,
+            Image Comments and the other ``deid.DESCRIPTION_TAGS`` cleaned by the PHI pipeline
+            instead of removed (default off: the Basic Profile removes them).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -53,6 +56,7 @@ class RadiologyOptions(BaseModel):
     min_slices: int = Field(2, ge=1)
     previews: bool = True
     max_decoded_bytes: int = Field(2 << 30, ge=1 << 20)
+    retain_descriptors: bool = False
 
     @field_validator("description_pattern")
     @classmethod

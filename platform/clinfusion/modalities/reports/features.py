@@ -2,10 +2,14 @@
 
 - ``minilm`` (default, offline): the packaged all-MiniLM-L6-v2 sentence embeddings (D = 384),
   one token per sentence.
-- ``local_transformer``: any Hugging Face encoder (e.g. a clinical BERT) from a local directory,
-  mean- or CLS-pooled, one token per sentence.
+- ``local_transformer``: any Hugging Face encoder (e.g. a clinical BERT) from a local directory
+  (``--option model_path=DIR``), mean- or CLS-pooled, one token per sentence.
+- ``hf_encoder``: a local Hugging Face encoder (``--option model_dir=DIR``) over whole reports
+  (or sentences) with sliding windows of ``max_length`` tokens overlapping by ``stride``,
+  averaged (:mod:`.hf_encoder`).
 - ``tfidf_svd``: TF-IDF + SVD applied from a model file fitted beforehand with
-  :func:`~clinfusion.modalities.reports.embed.fit_tfidf_svd` on a training corpus (the
+  :func:`~clinfusion.modalities.reports.embed.fit_tfidf_svd` on a training corpus
+  (``--option model_path=FILE``; the
   encoder never fits on the cohort, so it stays per-patient and leak-free).
 - ``findings``: interpretable, one token per report: present/uncertain/absent indicators of
   every vocabulary finding (:mod:`.findings`).
@@ -18,7 +22,6 @@ numbered together, in item order.
 from __future__ import annotations
 
 from abc import abstractmethod
-from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -29,8 +32,8 @@ from clinfusion.errors import FeaturizeError
 from clinfusion.featurize.base import Encoder
 from clinfusion.featurize.tokens import TokenSet
 from clinfusion.modalities.reports.findings import FINDINGS, report_findings
+from clinfusion.modalities.reports.hf_encoder import HFEncoder
 from clinfusion.modalities.reports.record import read_records, sentences_of
-from clinfusion.workspace.hashing import sha256_file, sha256_text
 from clinfusion.workspace.workspace import Workspace
 
 
@@ -80,6 +83,7 @@ class _SentenceEncoder(Encoder):
 
     def setup(self, ws: Workspace, rows: pd.DataFrame) -> None:
         if self._backend is None:
+            self.check_weights()
             self._backend = self._make_backend()
 
     def encode(self, patient_id: str, rows: pd.DataFrame, ws: Workspace) -> TokenSet:
@@ -124,18 +128,9 @@ class MiniLMEncoder(_SentenceEncoder):
 class LocalTransformerConfig(_SentenceConfig):
     """``local_transformer`` settings."""
 
-    model_path: str = Field(..., description="local Hugging Face model directory (config.json, weights, tokenizer)")
+    model_path: str = Field("", description="local Hugging Face model directory (config.json, weights, tokenizer)")
     pooling: Literal["mean", "cls"] = "mean"
     max_length: int = Field(128, ge=8, description="tokens per sentence")
-
-
-def _dir_fingerprint(path: Path) -> str:
-    """Names, sizes and config content of a model directory (weights change -> new cache key)."""
-    if not path.is_dir():
-        return "missing"
-    parts = [f"{p.relative_to(path)}:{p.stat().st_size}" for p in sorted(path.rglob("*")) if p.is_file()]
-    cfg = path / "config.json"
-    return sha256_text("|".join(parts) + (cfg.read_text() if cfg.exists() else ""))
 
 
 class LocalTransformerEncoder(_SentenceEncoder):
@@ -145,9 +140,8 @@ class LocalTransformerEncoder(_SentenceEncoder):
     version = "2"  # 2: reports without headings are embedded whole
     Config: ClassVar[type[BaseModel]] = LocalTransformerConfig
     config: LocalTransformerConfig  # validated by Encoder.__init__ with Config
-
-    def config_hash(self) -> str:
-        return sha256_text(super().config_hash() + _dir_fingerprint(Path(self.config.model_path)))
+    needs_weights = True
+    weights_options = ("model_path",)  # `--option model_path=DIR`; its content hash is in the cache key
 
     def _make_backend(self) -> Any:
         from clinfusion.modalities.reports.embed import HFTransformerBackend
@@ -159,7 +153,7 @@ class LocalTransformerEncoder(_SentenceEncoder):
 class TfidfSvdConfig(_SentenceConfig):
     """``tfidf_svd`` settings."""
 
-    model_path: str = Field(..., description="model file written by fit_tfidf_svd on a training corpus")
+    model_path: str = Field("", description="model file written by fit_tfidf_svd on a training corpus")
 
 
 class TfidfSvdEncoder(_SentenceEncoder):
@@ -169,10 +163,8 @@ class TfidfSvdEncoder(_SentenceEncoder):
     version = "2"  # 2: reports without headings are embedded whole
     Config: ClassVar[type[BaseModel]] = TfidfSvdConfig
     config: TfidfSvdConfig  # validated by Encoder.__init__ with Config
-
-    def config_hash(self) -> str:
-        path = Path(self.config.model_path)
-        return sha256_text(super().config_hash() + (sha256_file(path) if path.exists() else "missing"))
+    needs_weights = True
+    weights_options = ("model_path",)  # `--option model_path=FILE`; its content hash is in the cache key
 
     def _make_backend(self) -> Any:
         from clinfusion.modalities.reports.embed import TfidfSvdBackend
@@ -209,5 +201,6 @@ ENCODERS: dict[str, type[Encoder]] = {
     "local_transformer": LocalTransformerEncoder,
     "tfidf_svd": TfidfSvdEncoder,
     "findings": FindingsEncoder,
+    "hf_encoder": HFEncoder,
 }
 DEFAULT_ENCODER = "minilm"

@@ -2,7 +2,7 @@
 
 Formats: ISO ``2024-03-07``, US ``03/07/2024`` and ``3/7/24`` (day-first when the first
 number is above 12), dotted ``07.03.2024``, ``March 7, 2024``, ``Mar 7 2024``, ``7 March 2024``
-and ``March 2024``. A lone year is not shifted (HIPAA Safe Harbor keeps years).
+``March 2024`` and ``29-Sep-90`` / ``29-Sep-1990`` (PTB ECG headers). A lone year is not shifted (HIPAA Safe Harbor keeps years).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ DATE_RE = re.compile(
     r"|(?P<num>\b(?P<na>\d{1,2})(?P<sep>[/.-])(?P<nb>\d{1,2})(?P=sep)(?P<ny>\d{4}|\d{2})\b)"
     rf"|(?P<mdy>\b(?P<mm>{_MONTH_RE})\s++(?P<md>\d{{1,2}})(?:st|nd|rd|th)?,?\s++(?P<my>\d{{4}})\b)"
     rf"|(?P<dmy>\b(?P<dd>\d{{1,2}})(?:st|nd|rd|th)?\s++(?P<dm>{_MONTH_RE})\,?\s++(?P<dy>\d{{4}})\b)"
-    rf"|(?P<my2>\b(?P<m2>{_MONTH_RE})\s++(?P<y2>(?:19|20)\d{{2}})\b)",
+    rf"|(?P<my2>\b(?P<m2>{_MONTH_RE})\s++(?P<y2>(?:19|20)\d{{2}})\b)"
+    rf"|(?P<dash>\b(?P<xd>\d{{1,2}})-(?P<xm>{_MONTH_RE})-(?P<xy>\d{{4}}|\d{{2}})\b)",
     re.IGNORECASE,
 )
 
@@ -84,6 +85,14 @@ def _shift_words(m: re.Match[str], days: int) -> str | None:
             return None
         d += dt.timedelta(days=days)
         return f"{d.day} {_month_name(d.month, m['dm'])} {d.year}"
+    if m["dash"]:
+        y_txt = m["xy"]
+        y = int(y_txt) + (2000 if int(y_txt) < 50 else 1900) if len(y_txt) == 2 else int(y_txt)
+        d = _make(y, _month_number(m["xm"]), int(m["xd"]))
+        if d is None:
+            return None
+        d += dt.timedelta(days=days)
+        return f"{_pad(d.day, m['xd'])}-{_month_name(d.month, m['xm'])}-{_year(d.year, y_txt)}"
     d = _make(int(m["y2"]), _month_number(m["m2"]), 15)
     if d is None:
         return None
