@@ -66,7 +66,7 @@ def survival_at(bin_days: list[float], survival: list[tuple[float, float, float]
     cols = list(zip(*[(1.0, 1.0, 1.0), *survival], strict=True))
     import numpy as np
 
-    return tuple(float(np.interp(t_days, xs, c)) for c in cols)  # type: ignore[return-value]
+    return tuple(float(np.interp(t_days, xs, c)) for c in cols)  # type: ignore[return-value]  # 3 columns: (1, 1, 1) row above
 
 
 def _code(value: str, meaning: str) -> Any:

@@ -225,7 +225,7 @@ def test_encoders_command_lists_options_and_weights(capsys: pytest.CaptureFixtur
 
     assert main(["encoders", "--modality", "pathology", "--json"]) == 0
     catalog = {e["encoder"]: e for e in json.loads(capsys.readouterr().out)}
-    assert set(catalog) >= {"handcrafted", "cnn", "timm"}
+    assert set(catalog) >= {"handcrafted", "cnn", "timm", "open_clip"}
     assert catalog["timm"]["needs_weights"] and not catalog["handcrafted"]["needs_weights"]
     assert catalog["handcrafted"]["default"] and catalog["cnn"]["weights_options"] == ["checkpoint"]
     opts = {o["option"]: o for o in catalog["timm"]["options"]}
