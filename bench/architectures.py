@@ -158,7 +158,7 @@ def masked(data, cohort: Path, ws: Path, how: str, rate: float, seed: int):
 def run_tcga(cohorts: list[str], work: Path, config, n_boot: int, seed: int) -> dict[str, Any]:
     """The architectures and :data:`TCGA_REFERENCES` on each prepared TCGA workspace (published splits)."""
     from clinfusion.training.dataset import load_cohort
-    from clinfusion.training.pipeline import choose_splits
+    from clinfusion.training.experiment_parts import choose_splits
     from clinfusion.workspace import Workspace
 
     out: dict[str, Any] = {}
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     from clinfusion.training.config import load_train_config
     from clinfusion.training.cv import default_splits
     from clinfusion.training.dataset import load_cohort
-    from clinfusion.training.pipeline import oracle
+    from clinfusion.training.experiment_parts import oracle
     from clinfusion.workspace import Workspace
 
     cohort, ws_dir = args.work / "cohort", args.work / "workspace"

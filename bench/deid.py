@@ -52,13 +52,25 @@ _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 _DATE_FORMATS = ("%B %d, %Y", "%m/%d/%Y", "%Y-%m-%d", "%d %b %Y", "%b %d %Y", "%d.%m.%Y")
 
 
-def _identities() -> tuple[list[dict[str, str]], list[str]]:
+SPLITS = ("dev", "test", "all")
+"""``dev``: templates, identities and organisations of even index (0, 2, ...) in their files, the
+only ones looked at while the rules were designed; ``test``: those of odd index (held out);
+``all``: both. Sentences of one split use only that split's templates, people and organisations."""
+
+
+def _in_split(items: list, split: str) -> list:
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    return items if split == "all" else items[(split == "test")::2]
+
+
+def _identities(split: str = "all") -> tuple[list[dict[str, str]], list[str]]:
     import csv
 
     with (DATA / "FakeNameGenerator.com_600.csv").open(encoding="utf-8") as f:
         people = list(csv.DictReader(f))
     orgs = [x.strip() for x in (DATA / "companies_and_organizations_400.txt").read_text("utf-8").splitlines() if x.strip()]
-    return people, orgs
+    return _in_split(people, split), _in_split(orgs, split)
 
 
 def _value(key: str, p: dict[str, str], orgs: list[str], fake, rng: random.Random) -> tuple[str, str | None]:
@@ -93,17 +105,17 @@ def _value(key: str, p: dict[str, str], orgs: list[str], fake, rng: random.Rando
     raise KeyError(f"templates.txt: placeholder {{{{{key}}}}} has no value generator")
 
 
-def make_sentences(n: int, seed: int = 0) -> list[tuple[str, list[tuple[int, int, str]]]]:
-    """``n`` filled templates with gold spans ``(start, end, type)``."""
+def make_sentences(n: int, seed: int = 0, split: str = "all") -> list[tuple[str, list[tuple[int, int, str]]]]:
+    """``n`` filled templates of ``split`` (:data:`SPLITS`) with gold spans ``(start, end, type)``."""
     from faker import Faker
 
     fake = Faker("en_US")
     Faker.seed(seed)
     rng = random.Random(seed)
     # as presidio-evaluator does, a literal "\\n" in a template is a line break
-    templates = [t.strip().replace("\\n", "\n") for t in (DATA / "templates.txt").read_text("utf-8").splitlines()
-                 if t.strip()]
-    people, orgs = _identities()
+    templates = _in_split([t.strip().replace("\\n", "\n") for t in (DATA / "templates.txt").read_text("utf-8").splitlines()
+                           if t.strip()], split)
+    people, orgs = _identities(split)
     out = []
     for _ in range(n):
         template, person = rng.choice(templates), rng.choice(people)
@@ -237,19 +249,22 @@ def main() -> None:
     ap.add_argument("--n-sentences", type=int, default=1500)
     ap.add_argument("--n-iu", type=int, default=None, help="IU reports (default: all)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--split", choices=SPLITS, default="test", help="independent-set split (default: held-out test)")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "deid.json")
     args = ap.parse_args()
     detectors = {n: make_detector(n) for n in ("rules", "presidio", "philter")}
     for det in detectors.values():
         det.detect("warm up Dr. John Smith 2020-01-01")  # library loading is not timed per text
-    sentences = make_sentences(args.n_sentences, args.seed)
+    sentences = make_sentences(args.n_sentences, args.seed, args.split)
     independent = evaluate_independent(sentences, detectors)
     iu = evaluate_iu(load_iu_reports(args.n_iu, args.seed), detectors)
     from clinfusion.privacy.phi.philter import nltk_tagger_available
 
     result = {
         "independent_set": {"source": "presidio-evaluator 0.3.2 templates + Fake Name Generator identities (+ Faker)",
-                            "n_sentences": len(sentences), "seed": args.seed,
+                            "n_sentences": len(sentences), "seed": args.seed, "split": args.split,
+                            "split_rule": "dev = even-index templates/people/organisations (used while designing "
+                                          "the rules), test = odd-index ones (held out)",
                             "name_words_in_presidio_deny_list": _name_overlap(), **independent},
         "iu_xray": iu, "targets": TARGETS,
         "notes": {"presidio": "pattern recognizers + Faker name deny-list; no spaCy NER model installable here",

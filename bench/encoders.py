@@ -6,13 +6,20 @@ encoder with random weights (``random_init``: the speed of a ViT-S/16 / ViT-B/16
 depend on the weights) at batch 32 and 64, on the CPU with ``--threads`` torch threads, plus the
 same on CUDA (fp16 autocast) when a GPU is present. Reports tiles/s and the ratio to reading.
 
-    python bench/encoders.py [--tiles 64] [--threads 1] [--out bench/results/encoders.json]
+Reports, same run: reports/s of the real IU chest X-ray reports (../shared/data) through the
+``hf_encoder`` path (:class:`WindowedHFBackend`, whole report, 512-token windows) for the
+packaged MiniLM (6 layers, 384 hidden; the reference) and a BERT-base shape (12 layers, 768
+hidden: BioClinicalBERT/PubMedBERT's size, random weights, the same tokenizer), plus the default
+``minilm`` sentence encoder (sentence-transformers, one embedding per sentence).
+
+    python bench/encoders.py [--tiles 64] [--reports 64] [--threads 1] [--out bench/results/encoders.json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import tempfile
 import time
@@ -53,9 +60,64 @@ def _timm_rate(arch: str, tiles: np.ndarray, batch: int, device: str, threads: i
     return len(x) / (time.perf_counter() - t0)
 
 
+def _report_texts(n: int) -> list[str]:
+    import pandas as pd
+    from clinfusion.testing.data import shared_data_dir
+
+    df = pd.read_csv(shared_data_dir() / "reports" / "iu_xray" / "indiana_reports.csv")
+    cols = [c for c in ("indication", "comparison", "findings", "impression") if c in df.columns]
+    texts = df[cols].fillna("").astype(str).agg(" ".join, axis=1).str.strip()
+    return [t for t in texts if t][:n]
+
+
+def _bert_base_dir(root: Path) -> Path:
+    """A BERT-base-shaped directory (config + MiniLM's uncased BERT tokenizer; weights random)."""
+    import shutil
+
+    from clinfusion.modalities.reports.embed import minilm_path
+    from transformers import BertConfig
+
+    out = root / "bert-base"
+    out.mkdir()
+    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+        if (minilm_path() / name).is_file():
+            shutil.copy(minilm_path() / name, out / name)
+    BertConfig().save_pretrained(str(out))  # 12 layers, 768 hidden, 512 positions, vocab 30522
+    return out
+
+
+def _report_rates(n: int, threads: int) -> dict:
+    import torch
+    from clinfusion.modalities.reports.embed import SentenceTransformerBackend, minilm_path
+    from clinfusion.modalities.reports.hf_encoder import WindowedHFBackend
+    from clinfusion.modalities.reports.sentences import split_sentences
+
+    torch.set_num_threads(threads)
+    texts = _report_texts(n)
+    rates: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        models = {"minilm_hf_window": (minilm_path(), False), "bert_base_hf_window": (_bert_base_dir(Path(tmp)), True)}
+        for name, (path, random_init) in models.items():
+            be = WindowedHFBackend(path, batch_size=16, random_init=random_init)
+            be.embed(texts[:2])  # warm-up
+            t0 = time.perf_counter()
+            be.embed(texts)
+            rates[name] = len(texts) / (time.perf_counter() - t0)
+    st = SentenceTransformerBackend()
+    sentences = [s for t in texts for s in split_sentences(t)]
+    st.embed(sentences[:4])
+    t0 = time.perf_counter()
+    st.embed(sentences)
+    rates["minilm_sentences_default"] = len(texts) / (time.perf_counter() - t0)
+    return {"reports": len(texts), "sentences": len(sentences),
+            "reports_per_s": {k: round(v, 2) for k, v in rates.items()},
+            "ratio_to_minilm_hf_window": {k: round(v / rates["minilm_hf_window"], 3) for k, v in rates.items()}}
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tiles", type=int, default=64)
+    ap.add_argument("--reports", type=int, default=64, help="IU X-ray reports for the text encoders (0: skip)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=Path("bench/results/encoders.json"))
     args = ap.parse_args(argv)
@@ -75,10 +137,14 @@ def main(argv: list[str] | None = None) -> dict:
                 rates[f"timm_{short}_b{batch}_{device}"] = _timm_rate(arch, tiles, batch, device, args.threads)
     result = {
         "what": "pathology tiles/s (256 px tiles resized to 224 for the ViTs); reference = raw tile reading, same run",
+        "load_avg_1_5_15": [round(x, 2) for x in os.getloadavg()], "cpus": os.cpu_count(),
         "tiles": args.tiles, "threads": args.threads, "torch": torch.__version__, "machine": platform.machine(),
         "tiles_per_s": {k: round(v, 2) for k, v in rates.items()},
         "ratio_to_read": {k: round(v / rates["read"], 4) for k, v in rates.items()},
     }
+    if args.reports:
+        result["text"] = {"what": "reports/s, IU X-ray reports (real), CPU; reference = packaged MiniLM, same path",
+                          **_report_rates(args.reports, args.threads)}
     if "cuda" in devices:
         result["cuda_speedup"] = {k.replace("_cuda", ""): round(v / rates[k.replace("_cuda", "_cpu")], 2)
                                   for k, v in rates.items() if k.endswith("_cuda")}

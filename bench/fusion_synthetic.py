@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     from clinfusion.training.config import load_train_config
     from clinfusion.training.cv import default_splits
     from clinfusion.training.dataset import load_cohort
-    from clinfusion.training.pipeline import oracle
+    from clinfusion.training.experiment_parts import oracle
     from clinfusion.workspace import Workspace
 
     cohort, ws_dir, timings = prepare(args.work, args.patients, args.seed)

@@ -141,7 +141,7 @@ def run_cohort(cohort: str, work: Path, config_path: Path, env: dict[str, str], 
     from clinfusion.training.config import load_train_config
     from clinfusion.training.cv import run_cv
     from clinfusion.training.dataset import load_cohort
-    from clinfusion.training.pipeline import choose_splits
+    from clinfusion.training.experiment_parts import choose_splits
     from clinfusion.workspace import Workspace
 
     ws_dir, timings = prepare(cohort, work, env, fresh)
@@ -162,7 +162,7 @@ def run_cohort(cohort: str, work: Path, config_path: Path, env: dict[str, str], 
     models = summarize(run.predictions, outcomes, config.bootstrap, config.seed, default_model=default)
     if "stack" in models:
         from clinfusion.training.cv import row_names
-        from clinfusion.training.pipeline import stack_summary
+        from clinfusion.training.experiment_parts import stack_summary
         from clinfusion.training.stacking import stack_names
 
         models["stack"].update(stack_summary(run, stack_names(data, config, row_names(data, config))))

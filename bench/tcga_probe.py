@@ -110,7 +110,7 @@ def probe_fold(data, split, config) -> dict[str, float]:
 def run_cohort(ws_root: Path) -> dict:
     from clinfusion.training.config import TrainConfig
     from clinfusion.training.dataset import load_cohort
-    from clinfusion.training.pipeline import choose_splits
+    from clinfusion.training.experiment_parts import choose_splits
     from clinfusion.workspace import Workspace
 
     ws = Workspace(ws_root)

@@ -24,7 +24,7 @@ PACKAGE = REPO / "platform" / "clinfusion"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("clinfusion", "errors"),                 # root package, exception hierarchy
     ("configio",),                             # YAML -> pydantic configs, NoOptions
-    ("privacy", "synth", "tabular"),           # keyed pseudonyms/PHI scrubbing; synthetic cohorts; column encoder
+    ("privacy", "synth", "tabular", "coxmath"),  # pseudonyms/PHI scrubbing; synthetic cohorts; column encoder; Breslow
     ("cohort",),                               # cohort.yaml schema, the modality list, discovery, splits
     ("workspace",),                            # catalog, artifacts, atomic writes, lineage
     ("featurize",),                            # TokenSet, Encoder contract, token cache, runner
@@ -34,18 +34,16 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("graph", "models", "evaluation", "importers"),  # patient graphs; networks; metrics; public-layout adapters
     ("training",),                             # CV, trainer, baselines, attribution
     ("tracking",),                             # MLflow: runs, pyfunc, registry (the only mlflow importer)
-    ("experiment",),                           # planned home of training/pipeline.py (train + log one experiment)
+    ("experiment",),                           # train_workspace: CV + final model (training) logged to MLflow (tracking)
     ("review",),                               # users, audit, review store, data behind the app
     ("retrain",),                              # scheduled retraining cycle, gate, drift, Prefect flow
     ("cli", "testing"),                        # entry points and test helpers: nothing imports them
 )
 
 # (importer file relative to PACKAGE, imported subpackage) -> why it is tolerated for now. Each
-# entry must still be needed (a stale one fails), so the list only shrinks.
-KNOWN_BACK_REFERENCES: dict[tuple[str, str], str] = {
-    ("training/pipeline.py", "tracking"): "train + MLflow logging in one module; it moves above tracking "
-                                          "(clinfusion/experiment.py) when its current rework is merged",
-}
+# entry must still be needed (a stale one fails), so the list only shrinks. Empty: every import
+# points down (the last entry, training/pipeline.py -> tracking, became clinfusion/experiment.py).
+KNOWN_BACK_REFERENCES: dict[tuple[str, str], str] = {}
 
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 
@@ -175,8 +173,8 @@ def test_known_back_references_are_still_needed() -> None:
 # DESIGN: "models know nothing of files"; evaluation is pure functions on arrays. Both may use
 # only these (no cohort, workspace, featurize cache or modalities), a stricter rule than LAYERS.
 ARRAY_ONLY: dict[str, set[str]] = {
-    "models": {"clinfusion", "errors", "configio", "tabular"},
-    "evaluation": {"clinfusion", "errors", "configio", "tabular"},
+    "models": {"clinfusion", "errors", "configio", "tabular", "coxmath"},
+    "evaluation": {"clinfusion", "errors", "configio", "tabular", "coxmath"},
 }
 
 

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import streamlit as st
-from clinfusion.review import audit, workspace_data
+from clinfusion.review import audit, session_tokens, workspace_data
 from clinfusion.review.store import ReviewError
 from clinfusion.review.users import Session, authenticate, validate_session
 from clinfusion.workspace import Workspace
@@ -35,17 +35,39 @@ def current_session() -> Session | None:
     since login, is dropped with a notice (and the revocation is audited)."""
     s = st.session_state.get("session")
     if s is None:
-        return None
+        return _session_from_url()
     why = validate_session(workspace().root, s)
     if not why:
+        token = st.session_state.get("session_token")
+        if token and st.query_params.get(session_tokens.QUERY_PARAM) != token:
+            st.query_params[session_tokens.QUERY_PARAM] = token  # page switches drop query params: keep it
         return s
     st.session_state.clear()
+    st.query_params.pop(session_tokens.QUERY_PARAM, None)
     if why == "expired":
         st.warning("your session expired: please log in again")
+    elif why == "revoked":
+        st.warning("you logged out (in this or another tab): please log in again")
     else:
         audit.record(workspace().root, s.username, s.role, "session_revoked", reason=why)
         st.warning("your account was changed or removed by an administrator: please log in again")
     return None
+
+
+def _session_from_url() -> Session | None:
+    """A browser reload starts a new Streamlit session: the signed token in the URL (``?session=``)
+    restores the login after server-side validation (:mod:`clinfusion.review.session_tokens`)."""
+    token = st.query_params.get(session_tokens.QUERY_PARAM)
+    if not token:
+        return None
+    try:
+        s = session_tokens.session_from_token(workspace().root, token)
+    except ReviewError as err:
+        st.query_params.pop(session_tokens.QUERY_PARAM, None)
+        st.warning(f"{err.message}: please log in again")
+        return None
+    st.session_state["session"], st.session_state["session_token"] = s, token
+    return s
 
 
 def client_id() -> str:
@@ -73,7 +95,9 @@ def login_form() -> None:
         except ReviewError as err:
             st.error(err.message)
             return
-        st.session_state["session"] = s
+        token, s = session_tokens.issue(workspace().root, s)
+        st.session_state["session"], st.session_state["session_token"] = s, token
+        st.query_params[session_tokens.QUERY_PARAM] = token  # survives a reload; see session_tokens
         st.rerun()
 
 
@@ -85,7 +109,9 @@ def sidebar(session: Session) -> None:
                       help="registry alias whose model version the app serves, e.g. challenger for a shadow view")
         if st.button("Log out"):
             audit.record(workspace().root, session.username, session.role, "logout")
+            session_tokens.revoke(workspace().root, session)
             st.session_state.clear()
+            st.query_params.clear()
             st.rerun()
 
 
@@ -220,3 +246,64 @@ def ecg_png(artifact_dir: str, window: int) -> bytes:
 
     a = load_signal(Path(artifact_dir))
     return png(ecg_figure(a.signal[window], a.fs_hz, a.present, f"window {window + 1} of {len(a.signal)}; 25 mm/s, 10 mm/mV"))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def km_png(root: str, run_id: str, pids: tuple[str, ...], by: str, stamp: float) -> tuple[bytes, str, str, float]:
+    """The Cohort page's Kaplan-Meier figure as PNG, its title, caption and log-rank p; cached per
+    served run id, patient subset (the filters), grouping and catalog ``stamp``, so a rerun that
+    changes none of them (e.g. opening a patient) does not refit the curves."""
+    from clinfusion.review.cohort import km_groups
+    from clinfusion.review.plots import km_figure
+
+    preds = None
+    if run_id:
+        preds, _ = predictions(root)
+        if preds is None or preds.run_id != run_id:
+            raise RuntimeError(f"the predictions of run {run_id} are no longer the served ones; reload the page")
+    frame = cohort_frame(root)
+    km = km_groups(frame[frame["patient_id"].isin(set(pids))], preds, by or None)
+    order = ("low", "intermediate", "high", "not predicted") if preds is not None else None
+    fig, p = km_figure(km["time"], km["event"], km["groups"], km["title"], order=order)
+    return png(fig), km["title"], km["caption"], p
+
+
+def catalog_stamp(root: str) -> float:
+    """Public :func:`_catalog_stamp` (cache key of the Cohort page's figures)."""
+    return _catalog_stamp(root)
+
+
+@st.cache_data(show_spinner=False)
+def genomics_data(root: str):
+    """The workspace's genomics matrices and gene sets (:func:`clinfusion.modalities.genomics.artifacts.load_genomics`)."""
+    from clinfusion.modalities.genomics.artifacts import GenomicsData, load_genomics
+
+    ws = Workspace(Path(root))
+    rows = workspace_data.ingested(ws, "genomics")
+    return GenomicsData() if rows.empty else load_genomics(ws, rows)
+
+
+def _served(root: str, run_id: str):
+    preds, _ = predictions(root)
+    if preds is None or preds.run_id != run_id:
+        raise RuntimeError(f"the predictions of run {run_id} are no longer the served ones; reload the page")
+    return preds
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def survival_days_png(root: str, pid: str, run_id: str, unit: str) -> bytes:
+    """The patient's survival curve in ``unit`` with its fold-model band (clinfusion.review.prediction_plots)."""
+    from clinfusion.review.prediction_plots import survival_figure
+
+    return png(survival_figure(_served(root, run_id).patient_survival(pid), unit))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def risk_distribution_png(root: str, pid: str, run_id: str) -> bytes:
+    """The cohort's risk histogram with the patient and the risk-group thresholds marked."""
+    from clinfusion.review.prediction_plots import risk_distribution_figure
+    from clinfusion.review.survival import risk_thresholds
+
+    preds = _served(root, run_id)
+    ref = preds.reference_risks(pid)
+    return png(risk_distribution_figure(ref, preds.risk(pid), risk_thresholds(ref)))

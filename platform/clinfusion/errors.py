@@ -32,7 +32,7 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-def _restore(cls: type, args: tuple, state: dict) -> Exception:
+def _restore(cls: type[Exception], args: tuple, state: dict) -> Exception:
     """Unpickle a :class:`ClinFusionError` with its attributes (see ``__reduce__``)."""
     err = cls.__new__(cls)
     Exception.__init__(err, *args)

@@ -43,7 +43,7 @@ class ExecutorSettings(Protocol):
     def ray_num_cpus(self) -> int: ...
 
 
-def _featurize_one(workers: int, job: tuple[str, str]) -> dict[str, Any]:
+def _featurize_one(workers: int, job: tuple[str, ...]) -> dict[str, Any]:
     from clinfusion.errors import ClinFusionError
     from clinfusion.featurize import featurize
     from clinfusion.modalities.registry import encoder_class

@@ -94,5 +94,6 @@ def test_experiments_page_lists_the_training_run_and_its_version(app):
     login(app, "res")
     app.switch_page("views/experiments.py").run()
     assert [t.value for t in app.title] == ["Experiments"] and not app.exception
-    versions, runs = app.dataframe[0].value, app.dataframe[1].value
+    versions = app.dataframe[0].value
+    runs = next(d.value for d in app.dataframe if {"run", "kind", "run_id"} <= set(d.value.columns))  # runs named by kind
     assert versions["name"].tolist() == ["clinfusion-fusion-synthetic"] and set(runs["run_id"]) == set(versions["run_id"])

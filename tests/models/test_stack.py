@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from clinfusion.models.stack import Standardizer, breslow_cumhaz, cox_nll, fit_nonnegative_cox
+from clinfusion.coxmath import breslow_cumhaz
+from clinfusion.models.stack import Standardizer, cox_nll, fit_nonnegative_cox
 
 
 def _naive_nll(beta, z, time, event):

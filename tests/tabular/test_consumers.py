@@ -58,10 +58,19 @@ def test_flat_baselines_use_the_fold_encoder(fold, name):
 
 
 def test_architectures_use_the_fold_encoder(fold):
-    from clinfusion.training.padded import fit_covariates
+    from dataclasses import replace
 
-    data, _, tr, _, ref = fold
-    assert fit_covariates(data, tr) == ref
+    from clinfusion.training.architectures import ARCHITECTURES, ArchitectureSettings
+    from clinfusion.training.padded import COVARIATES
+
+    data, _, tr, te, ref = fold
+    arch = replace(ARCHITECTURES["tensor_fusion"], settings=ArchitectureSettings(epochs=1, patience=1))
+    fit = arch.fit(data, list(tr), load_train_config())
+    assert fit.covariates == ref
+    assert fit.dims[COVARIATES] == ref.width
+    tokens, _ = fit.inputs(data, te)
+    assert np.array_equal(tokens[COVARIATES][:, 0].numpy(),
+                          ref.transform(data.covariates.iloc[data.index(te)]).astype(np.float32))
 
 
 def test_clinical_token_has_the_same_columns(fold):

@@ -15,7 +15,7 @@ from clinfusion.tracking.bundle import bundle_to_json
 from clinfusion.tracking.pyfunc import predictions_frame
 from clinfusion.tracking.run import load_model, log_training
 from clinfusion.training import cohort_from_frames, load_train_config
-from clinfusion.training.pipeline import final_model
+from clinfusion.training.experiment_parts import final_model
 from clinfusion.training.servable import ServableModel
 from clinfusion.training.trainer import _bundles
 

@@ -51,9 +51,9 @@ def test_ambiguous_caches_are_refused(two_caches):
 
 @pytest.mark.slow
 def test_chosen_encoders_are_mlflow_params(two_caches):
+    from clinfusion.experiment import train_workspace
     from clinfusion.tracking.registry import client
     from clinfusion.training import load_train_config
-    from clinfusion.training.pipeline import train_workspace
 
     cfg = load_train_config({"model": {"hidden": 8, "n_bins": 2}, "optim": {"epochs": 1, "patience": 1},
                              "bootstrap": 0, "baselines": [], "folds": 2, "encoders": {"ecg": "aaa"}})

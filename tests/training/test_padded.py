@@ -20,7 +20,8 @@ def test_pad_sets_and_subsample():
 
 def test_padded_inputs_absent_modality_and_covariates():
     from clinfusion.testing.one_signal import one_signal_cohort
-    from clinfusion.training.padded import COVARIATES, fit_covariates, padded_inputs
+    from clinfusion.training.flat import fit_covariates
+    from clinfusion.training.padded import COVARIATES, padded_inputs
     from clinfusion.training.preprocess import TokenStandardizer
 
     data, _ = one_signal_cohort(30, missing_rate=0.5, seed=0)

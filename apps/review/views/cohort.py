@@ -1,13 +1,17 @@
-"""Cohort page: patients, modality coverage, outcome summary, Kaplan-Meier curves, filters."""
+"""Cohort page: patients, modality coverage, outcome summary, Kaplan-Meier curves, filters.
+
+The patient table carries the served model's out-of-fold risk, risk group and each patient's
+review status (``clinfusion.review.cohort``); clicking a row opens that patient. The Kaplan-Meier
+figure is cached per served run and filter set (``ui.km_png``).
+"""
 
 from __future__ import annotations
 
 import images
-import pandas as pd
 import streamlit as st
 import ui
-from clinfusion.review import audit
-from clinfusion.review.plots import km_figure
+from clinfusion.review import audit, reviews
+from clinfusion.review.cohort import cohort_table
 
 session = ui.require("view")
 root = str(ui.workspace().root)
@@ -46,33 +50,40 @@ st.bar_chart(frame[has].sum().rename(lambda c: c[4:]))
 
 st.subheader("Kaplan-Meier")
 preds, why = ui.predictions(root)
-surv = frame.dropna(subset=["survival_time", "event"]) if {"survival_time", "event"} <= set(frame.columns) else pd.DataFrame()
-if surv.empty:
+if not {"survival_time", "event"} <= set(frame.columns) or frame[["survival_time", "event"]].dropna().empty:
     st.info("no survival outcomes in the clinical table")
 else:
-    if preds is not None:
-        # out-of-fold risk groups for training patients: in-sample risks would separate the curves too well
-        groups = preds.risk_group().reindex(surv["patient_id"]).fillna("not predicted").to_numpy()
-        sources = preds.table["source"].reindex(surv["patient_id"]).value_counts()
-        st.caption(f"{preds.model.describe()}; risk groups from " + ", ".join(f"{n} {s}" for s, n in sources.items())
-                   + " predictions")
-        title = f"by predicted risk group (out-of-fold, {preds.model_version})"
-    else:
+    by = ""
+    if preds is None:
         st.warning(f"no predicted risk groups: {why}")
-        options = [c for c in ("stage", "diagnosis", "sex") if c in surv.columns]
-        by = st.selectbox("group by", options, key="km_by") if options else None
-        groups = surv[by].fillna("missing").to_numpy() if by else ["all"] * len(surv)
-        title = f"by {by}" if by else "all patients"
-    fig, _ = km_figure(surv["survival_time"].to_numpy(), surv["event"].to_numpy(), groups, title)
-    images.show(ui.png(fig))
+        options = [c for c in ("stage", "diagnosis", "sex") if c in frame.columns]
+        by = st.selectbox("group by", options, key="km_by") if options else ""
+    fig, title, caption, _ = ui.km_png(root, preds.run_id if preds is not None else "", tuple(frame["patient_id"]),
+                                       by or "", ui.catalog_stamp(root))
+    if preds is not None:
+        st.caption(f"{preds.model.describe()}; {caption}")
+    images.show(fig, caption=title)
 
 st.subheader("patients")
-if preds is not None:  # the served version's risk column (out-of-fold for its training patients)
-    served = preds.table[["percentile", "risk_group", "source"]].rename(columns={
-        "percentile": "risk percentile", "risk_group": "risk group", "source": "prediction source"})
-    frame = frame.merge(served.round(1), left_on="patient_id", right_index=True, how="left")
-st.dataframe(frame, hide_index=True, width="stretch")
-pid = st.selectbox("open patient", frame["patient_id"].tolist(), key="cohort_pick")
+table = cohort_table(frame, preds, reviews.list_reviews(root) if session.can("view") else None)
+st.caption("click a row to open the patient" + ("; risk: the served model's out-of-fold prediction for its training "
+           "patients (the fold model that did not see them), the final model's for patients ingested later"
+           if preds is not None else ""))
+st.session_state["cohort_rows"] = table["patient_id"].tolist()
+
+
+def _row_clicked() -> None:
+    rows = st.session_state["cohort_table"].selection.rows
+    if rows:
+        st.session_state["patient"] = st.session_state["cohort_rows"][rows[0]]
+        st.session_state["open_from_cohort"] = True
+
+
+st.dataframe(table, hide_index=True, width="stretch", key="cohort_table", on_select=_row_clicked,
+             selection_mode="single-row")
+if st.session_state.pop("open_from_cohort", False):
+    st.switch_page("views/patient.py")
+pid = st.selectbox("open patient", table["patient_id"].tolist(), key="cohort_pick")
 if st.button("Open patient", key="open_patient"):
     st.session_state["patient"] = pid
     st.switch_page("views/patient.py")

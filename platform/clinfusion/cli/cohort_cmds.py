@@ -33,7 +33,8 @@ def validate(cohort_dir: Path = typer.Argument(..., help="Cohort directory (with
 def ingest(
     cohort_dir: Path = typer.Argument(..., help="Cohort directory (with cohort.yaml)."),
     workspace: Path = typer.Option(..., "--workspace", "-w", help="Workspace directory (created if missing)."),
-    workers: int = typer.Option(1, help="Worker processes for reading items."),
+    workers: int = typer.Option(1, help="Worker processes for reading items; with fewer items than workers, "
+                                "the rest read tiles of a slide in parallel (same results)."),
     force: bool = typer.Option(False, help="Re-read every item even if unchanged."),
     demo: bool = typer.Option(False, help="Generate a local pseudonymisation key if none is configured."),
 ) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import cast
 
 import typer
 
@@ -12,7 +11,6 @@ from clinfusion.cli.console import console
 
 def encoder_catalog(modalities: list[str]) -> list[dict]:
     """``[{"modality", "encoder", "default", "needs_weights", "weights_options", "options": [...]}]``."""
-    from clinfusion.featurize.base import Encoder
     from clinfusion.featurize.options import describe_options
     from clinfusion.modalities.registry import default_encoder, encoders
 
@@ -23,7 +21,7 @@ def encoder_catalog(modalities: list[str]) -> list[dict]:
             continue
         default = default_encoder(m)
         for name, found in sorted(reg.items()):
-            cls = cast("type[Encoder]", found)
+            cls = found
             out.append({"modality": m, "encoder": name, "default": name == default,
                         "needs_weights": bool(getattr(cls, "needs_weights", False)),
                         "weights_options": list(getattr(cls, "weights_options", ())),

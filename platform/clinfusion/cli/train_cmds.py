@@ -57,8 +57,8 @@ def train(
     import os
 
     from clinfusion.executors import make_executor
+    from clinfusion.experiment import train_workspace
     from clinfusion.training import load_train_config
-    from clinfusion.training.pipeline import train_workspace
     from clinfusion.workspace import Workspace
 
     if splits is not None and folds is not None:

@@ -5,7 +5,7 @@ log hazard, a random survival forest the sum of its cumulative hazard over time.
 them into survival curves the same way, each fold fits on its training part only
 
     lp(x) = beta * (r(x) - mean_train) / sd_train          (one-covariate Cox, partial likelihood)
-    H0(t) = sum_{event times t_i <= t} d_i / sum_{j: T_j >= t_i} exp(lp_j)   (Breslow)
+    H0(t) = sum_{event times t_i <= t} d_i / sum_{j: T_j >= t_i} exp(lp_j)   (Breslow, clinfusion.coxmath)
     S(t | x) = exp(-H0(t) * exp(lp(x)))
 
 For a model whose risk already is a calibrated log hazard, beta * z(r) is r itself up to a constant
@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from clinfusion.coxmath import breslow_cumhaz
 
 YEAR_DAYS = 365.25
 HORIZONS_YEARS: tuple[float, ...] = (1.0, 3.0, 5.0)
@@ -135,12 +137,10 @@ class BreslowSurvival:
         mu, sd = float(r.mean()), float(r.std()) or 1.0
         beta, _ = cox_slope((r - mu) / sd, t, e)
         beta = 0.0 if not np.isfinite(beta) else beta
-        w = np.exp(np.clip(beta * (r - mu) / sd, -50, 50))
-        s0 = _risk_set_sums(t, w)
         ev_times = np.unique(t[e])
         # Breslow: each distinct event time adds (events there) / (risk-set sum there)
-        jumps = np.array([e[t == u].sum() / s0[t == u][0] for u in ev_times]) if len(ev_times) else np.zeros(0)
-        return cls(mu, sd, float(beta), ev_times, np.cumsum(jumps))
+        lp = np.clip(beta * (r - mu) / sd, -50, 50)
+        return cls(mu, sd, float(beta), ev_times, breslow_cumhaz(lp, t, e, ev_times))
 
     def lp(self, risk: np.ndarray) -> np.ndarray:
         """Linear predictor (log relative hazard) ``[M]`` of raw risks ``[M]``."""

@@ -3,7 +3,7 @@ and paired comparisons (``summarize``), and the results table of ``clinfusion tr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -185,7 +185,7 @@ CLASSICAL: tuple[str, ...] = ("clinical_cox", "coxnet", "coxnet_clinical", "coxn
 benches' per-cohort "best classical baseline" is the best of these."""
 
 
-def best_classical(models: dict[str, dict[str, Any]]) -> str | None:
+def best_classical(models: Mapping[str, Mapping[str, Any]]) -> str | None:
     """The classical baseline with the highest mean fold C (in hindsight), or None."""
     scored = {m: models[m]["cindex_mean"] for m in CLASSICAL if m in models and np.isfinite(models[m]["cindex_mean"])}
     return max(scored, key=scored.__getitem__) if scored else None
@@ -225,7 +225,11 @@ def paired_cell(p: dict[str, Any] | None, name: str) -> str:
         return "ref"
     t, b = p.get("t_ci95", [None, None]), p.get("bootstrap_ci95")
     excl = [lo > 0 or hi < 0 for lo, hi in ([t] + ([b] if b else [])) if np.isfinite(_num(lo)) and np.isfinite(_num(hi))]
-    cell = f"{_signed(_num(p['diff_mean']))} t{_ci(*t, signed=True)}" + (f" b{_ci(*b, signed=True)}" if b else "")
+    t_lo, t_hi = t
+    cell = f"{_signed(_num(p['diff_mean']))} t{_ci(t_lo, t_hi, signed=True)}"
+    if b:
+        b_lo, b_hi = b
+        cell += f" b{_ci(b_lo, b_hi, signed=True)}"
     return cell + (" *" if any(excl) else "")
 
 

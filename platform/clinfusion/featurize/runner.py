@@ -144,10 +144,10 @@ def featurize(
                 done += 1
                 if progress:
                     progress(done, total)
-        for pid, path, err in results:
+        for pid, written, err in results:
             if err is None:
                 report.encoded.append(pid)
-                index["patients"][pid] = cache.index_entry(Path(path), pid, cache.cache_key(chash, per_patient[pid]))
+                index["patients"][pid] = cache.index_entry(Path(written), pid, cache.cache_key(chash, per_patient[pid]))
             else:
                 report.failed[pid] = err
                 index["failed"][pid] = err

@@ -69,7 +69,7 @@ class TokenSet:
 
     def to_bytes(self) -> bytes:
         """Serialise as an ``.npz`` archive (no pickles)."""
-        arrays: dict[str, np.ndarray] = {"tokens": self.tokens}
+        arrays: dict[str, Any] = {"tokens": self.tokens}  # ndarrays (Any: numpy's stub types **kwds as its bool flag)
         if self.positions is not None:
             arrays["positions"] = self.positions
         if self.groups is not None:

@@ -271,14 +271,14 @@ def _prepare(ws: Workspace, planned: list[PlannedItem], pz: Pseudonymizer, force
         fresh = old is not None and not force and old["row"]["code_version"] == code_version
         if p.signature is not None and old is not None and FETCH_FAILED in str(old["row"]["reason"]) and not p.blocked:
             fresh = False  # a remote item whose retrieval failed is retried on every run
-        if fresh and old["signature"] == sig and old.get("blocked", "") == p.blocked:
+        if fresh and old is not None and old["signature"] == sig and old.get("blocked", "") == p.blocked:
             reuse[item_id] = old
             continue
         if p.signature is not None:  # remote: hashed after retrieval (_fetch_and_read), never re-hashed here
             jobs.append((p, item_id, p.blocked, code_version, sig))
             continue
         sha = _content_hash(p.item, pz, p.blocked)
-        if fresh and old["row"]["sha256"] == sha and old.get("blocked", "") == p.blocked:
+        if fresh and old is not None and old["row"]["sha256"] == sha and old.get("blocked", "") == p.blocked:
             old["signature"] = sig
             state.write_record(ws, item_id, old)
             reuse[item_id] = old
@@ -330,8 +330,9 @@ def ingest(
     remote = any(spec.modalities[m].source != "files" for m in spec.enabled_modalities())
     planned = plan_items(spec, known, pz=pz, previous=state.all_records(ws) if remote else None)
     reuse, jobs = _prepare(ws, planned, pz, force)
-    contexts = {m: IngestContext(spec, pz, reader_options(spec, m), known, demo) for m in {p.item.modality for p, *_ in jobs}
-                if m in MODALITY_PLUGINS}
+    per_item = max(1, workers // max(1, min(workers, len(jobs))))  # workers left over for readers within an item
+    contexts = {m: IngestContext(spec, pz, reader_options(spec, m), known, demo, per_item)
+                for m in {p.item.modality for p, *_ in jobs} if m in MODALITY_PLUGINS}
     # items blocked before reading (e.g. a modality without a reader) still need a context to mask paths
     fallback = IngestContext(spec, pz, reader_options(spec, "clinical"), known, demo)
     runs = [(p, iid, sha, cv, contexts.get(p.item.modality, fallback), str(ws.root)) for p, iid, sha, cv, _ in jobs]

@@ -56,6 +56,9 @@ class IngestContext:
         options: the reader's validated options (an instance of ``Reader.Options``).
         known_patients: raw ids of the cohort's patients (from clinical.csv).
         demo: demo mode (relaxed key handling; never changes de-identification).
+        workers: processes a reader may use within one item (the share of ``ingest --workers``
+            left when there are fewer items to read than workers; a reader's output must not
+            depend on it).
     """
 
     spec: CohortSpec
@@ -63,6 +66,7 @@ class IngestContext:
     options: BaseModel
     known_patients: frozenset[str]
     demo: bool = False
+    workers: int = 1
 
     def pseudonym(self, patient_id: str) -> str:
         """Pseudonym of a raw patient id."""

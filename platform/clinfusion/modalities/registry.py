@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clinfusion.cohort.spec import ALL_MODALITIES
 from clinfusion.errors import ConfigError
+
+if TYPE_CHECKING:  # types only: importing the registry stays cheap
+    from clinfusion.featurize.base import Encoder
+    from clinfusion.modalities.base import Reader
 
 
 @dataclass(frozen=True)
@@ -73,12 +77,12 @@ def registered_modalities() -> list[str]:
     return sorted(MODALITY_PLUGINS)
 
 
-def reader_class(modality: str) -> type:
+def reader_class(modality: str) -> type[Reader]:
     """The reader class of a modality (imports its module)."""
     return _import(plugin(modality).reader)
 
 
-def encoders(modality: str) -> dict[str, type]:
+def encoders(modality: str) -> dict[str, type[Encoder]]:
     """The encoder registry of a modality (``{}`` when it has none yet)."""
     p = plugin(modality)
     return dict(_import(p.features).ENCODERS) if p.features else {}
@@ -96,7 +100,7 @@ def default_encoder(modality: str) -> str:
     return str(_import(p.features).DEFAULT_ENCODER)
 
 
-def encoder_class(modality: str, name: str | None = None) -> type:
+def encoder_class(modality: str, name: str | None = None) -> type[Encoder]:
     """An encoder class by name (default encoder when ``name`` is None).
 
     Raises:

@@ -20,6 +20,7 @@ modalities (TCGA genomics + clinical) builds no co-attention and the model is th
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 import torch
 from torch import nn
@@ -66,8 +67,8 @@ class CoAttention(nn.Module):
             co-attention weights ``[B, T_query, T_keys]`` and the ``[B]`` mask of co-attended patients.
         """
         qmask, kmask = safe_mask(masks[self.query]), safe_mask(masks[self.keys])
-        q = self.encoders[self.query].tokens(tokens[self.query])
-        k = self.encoders[self.keys].tokens(tokens[self.keys])
+        q = cast(TokenSetEncoder, self.encoders[self.query]).tokens(tokens[self.query])
+        k = cast(TokenSetEncoder, self.encoders[self.keys]).tokens(tokens[self.keys])
         bag, weights = self.coattn(q, k, k, key_padding_mask=~kmask, need_weights=True)
         bag_summary, _ = self.bag_pool(bag, qmask)
         both = present_rows(masks[self.query]) & present_rows(masks[self.keys])

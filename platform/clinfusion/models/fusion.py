@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -62,7 +62,7 @@ class FusionModel(nn.Module):
         self.modality_heads = nn.ModuleDict({m: nn.Linear(h, 1 + cfg.n_bins) for m in self.modalities}) \
             if cfg.modality_heads and cfg.deep else None  # deep=False: the linear wide path alone
         if self.modality_heads is not None and cfg.deep_init_zero:
-            for lin in self.modality_heads.values():
+            for lin in cast(Iterable[nn.Linear], self.modality_heads.values()):
                 nn.init.zeros_(lin.weight)
                 nn.init.zeros_(lin.bias)
         self.heads = WideDeepHeads(h, cfg.n_bins, n_classes, n_covariates, wide=cfg.wide,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import cast
 
 import torch
 from torch import nn
@@ -49,7 +50,7 @@ class HeteroGNN(nn.Module):
         self.act = nn.GELU()
 
     def forward(self, x_dict: dict[str, torch.Tensor], edge_index_dict: dict) -> dict[str, torch.Tensor]:
-        for conv, norms in zip(self.layers, self.norms, strict=True):
+        for conv, norms in zip(self.layers, cast(Iterable[nn.ModuleDict], self.norms), strict=True):
             out = conv(x_dict, edge_index_dict)
             x_dict = {t: norms[t](x + self.drop(self.act(out[t]))) if t in out else x for t, x in x_dict.items()}
         return x_dict

@@ -16,7 +16,7 @@ coefficients are constrained to be non-negative, with a small ridge:
 - the ridge makes the optimum unique when candidates are nearly collinear (e.g. two CoxNets) and
   shrinks weights of candidates the out-of-fold risks cannot separate;
 - the weights are not forced to sum to one: their sum rescales the combined risk (the meta Cox's
-  calibration slope), which the Breslow baseline of :func:`breslow_cumhaz` needs to give survival
+  calibration slope), which the Breslow baseline of :func:`~clinfusion.coxmath.breslow_cumhaz` needs to give survival
   probabilities. Reported shares are ``beta / sum(beta)``.
 """
 
@@ -26,18 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
-def _risk_set_index(time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Order by decreasing time and, per patient, the position in that order that closes its risk
-    set: ``cumsum[end[i]]`` over the sorted patients is the sum over ``{j: T_j >= T_i}`` (ties
-    included, Breslow)."""
-    order = np.argsort(-time, kind="stable")
-    t_sorted = time[order]
-    # last position of each tie group in decreasing order = position of the smallest index with t <= t_i
-    end_sorted = np.searchsorted(-t_sorted, -t_sorted, side="right") - 1
-    end = np.empty_like(end_sorted)
-    end[order] = end_sorted
-    return order, end
+from clinfusion.coxmath import risk_set_index
 
 
 def cox_nll(beta: np.ndarray, z: np.ndarray, time: np.ndarray, event: np.ndarray,
@@ -52,7 +41,7 @@ def cox_nll(beta: np.ndarray, z: np.ndarray, time: np.ndarray, event: np.ndarray
     eta = z @ beta
     shift = eta.max() if len(eta) else 0.0
     w = np.exp(eta - shift)
-    order, end = _risk_set_index(time)
+    order, end = risk_set_index(time)
     s0 = np.cumsum(w[order])[end]                       # [N] sum of w over each patient's risk set
     s1 = np.cumsum(w[order, None] * z[order], 0)[end]   # [N, C]
     value = -(eta[ev] - shift - np.log(s0[ev])).sum() / d + 0.5 * ridge * float(beta @ beta)
@@ -99,21 +88,3 @@ class Standardizer:
 
     def apply(self, risk: np.ndarray) -> np.ndarray:
         return (np.asarray(risk, float) - self.mean) / self.sd
-
-
-def breslow_cumhaz(eta: np.ndarray, time: np.ndarray, event: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """Breslow baseline cumulative hazard ``H0(t) = sum_{t_i <= t, event} 1 / sum_{T_j >= t_i} exp(eta_j)``.
-
-    Shapes:
-        eta, time (days), event: ``[N]``; at: ``[T]`` times (days); returns ``[T]``.
-    """
-    eta, time, event = np.asarray(eta, float), np.asarray(time, float), np.asarray(event, int)
-    w = np.exp(eta - eta.max())
-    order, end = _risk_set_index(time)
-    s0 = np.cumsum(w[order])[end]
-    ev = event == 1
-    jumps = 1.0 / s0[ev] / np.exp(eta.max())
-    t_ev = time[ev]
-    srt = np.argsort(t_ev)
-    cum = np.concatenate([[0.0], np.cumsum(jumps[srt])])
-    return cum[np.searchsorted(t_ev[srt], np.asarray(at, float), side="right")]

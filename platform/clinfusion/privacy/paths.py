@@ -19,9 +19,15 @@ _EXT = re.compile(r"^\.[A-Za-z][A-Za-z0-9]{0,4}$")
 
 
 class _PathLike(Protocol):
-    rel: str
-    patient_id: str | None
-    pid_segment: int
+    # read-only members, so a frozen dataclass (cohort.discovery.DiscoveredFile) satisfies the protocol
+    @property
+    def rel(self) -> str: ...
+
+    @property
+    def patient_id(self) -> str | None: ...
+
+    @property
+    def pid_segment(self) -> int: ...
 
 
 def extension(name: str) -> str:

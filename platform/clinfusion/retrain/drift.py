@@ -18,11 +18,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from clinfusion.retrain.config import DriftConfig
+
+if TYPE_CHECKING:
+    from clinfusion.featurize.tokens import TokenSet
 
 
 @dataclass
@@ -109,7 +113,8 @@ def drift_report(reference: Sequence[str], new: Sequence[str], availability: Map
     ref, cur = list(reference), list(new)
     rows: list[dict] = []
     for m, have in sorted(availability.items()):
-        a, b = np.mean([p in have for p in ref]) if ref else np.nan, np.mean([p in have for p in cur]) if cur else np.nan
+        a = float(np.mean([p in have for p in ref])) if ref else np.nan
+        b = float(np.mean([p in have for p in cur])) if cur else np.nan
         rows.append({"modality": m, "kind": "availability", "name": "share of patients", "reference": float(a), "new": float(b),
                      "psi": np.nan, "ks_p": np.nan, "warning": bool(abs(b - a) > cfg.availability_warn)})
     for m, frame in sorted(features.items()):
@@ -154,7 +159,7 @@ def catalog_features(catalog: pd.DataFrame) -> tuple[dict[str, set[str]], dict[s
     return have, feats
 
 
-def token_features(tokens: Mapping[str, object], modality: str, limit: int) -> pd.DataFrame:
+def token_features(tokens: Mapping[str, TokenSet], modality: str, limit: int) -> pd.DataFrame:
     """Per-patient mean over tokens of each token feature (the first ``limit`` dimensions)."""
     rows = {}
     names: list[str] | None = None

@@ -20,13 +20,14 @@ from clinfusion.retrain.config import load_retrain_config
 
 FLOW_NAME = "clinfusion-retrain"
 
-TASKS = {
-    steps.ingest_step: task(steps.ingest_step, name="ingest", retries=2, retry_delay_seconds=30),
-    steps.featurize_step: task(steps.featurize_step, name="featurize", retries=2, retry_delay_seconds=30),
-    steps.drift_step: task(steps.drift_step, name="drift", retries=1, retry_delay_seconds=10),
-    steps.overrides_step: task(steps.overrides_step, name="review-overrides", retries=1, retry_delay_seconds=10),
-    steps.train_step: task(steps.train_step, name="train-challenger", retries=1, retry_delay_seconds=60),
-    steps.gate_step: task(steps.gate_step, name="promotion-gate"),
+# task(options)(fn): the same Task as task(fn, **options), in the form prefect's overloads type
+TASKS: dict[Callable[..., Any], Any] = {
+    steps.ingest_step: task(name="ingest", retries=2, retry_delay_seconds=30)(steps.ingest_step),
+    steps.featurize_step: task(name="featurize", retries=2, retry_delay_seconds=30)(steps.featurize_step),
+    steps.drift_step: task(name="drift", retries=1, retry_delay_seconds=10)(steps.drift_step),
+    steps.overrides_step: task(name="review-overrides", retries=1, retry_delay_seconds=10)(steps.overrides_step),
+    steps.train_step: task(name="train-challenger", retries=1, retry_delay_seconds=60)(steps.train_step),
+    steps.gate_step: task(name="promotion-gate")(steps.gate_step),
 }
 
 

@@ -160,8 +160,8 @@ def train_step(ws_root: str | Path, cfg: RetrainConfig, overrides: list[dict[str
         ``{"run_id", "version", "alias", "model_uri", "cindex_mean", "n_patients"}``.
     """
     from clinfusion.executors import executor
+    from clinfusion.experiment import train_workspace
     from clinfusion.tracking.registry import annotate_run
-    from clinfusion.training.pipeline import train_workspace
     from clinfusion.workspace import Workspace
 
     labels = {r["patient_id"]: r["corrected"] for r in overrides}

@@ -77,6 +77,9 @@ class Predictions:
 
     ``table`` (indexed by pseudonym) is :func:`clinfusion.review.serving.served_table`; the
     other frames are the run's optional per-patient tables (None when it logged none).
+    ``bin_days`` (``[K]`` days of the final model's ``surv_<k>``) and ``fold_bin_days`` (per fold)
+    come from :func:`clinfusion.review.survival.bin_end_days` (None when the clinical table lacks
+    the training patients' outcomes); ``metrics`` is the run's ``metrics.json``.
     """
 
     table: pd.DataFrame
@@ -85,6 +88,10 @@ class Predictions:
     contributions_table: pd.DataFrame | None = None
     embeddings: pd.DataFrame | None = None
     artifact_dir: Path = Path()
+    bin_days: np.ndarray | None = None
+    fold_bin_days: dict[int, np.ndarray] | None = None
+    metrics: dict[str, Any] | None = None
+    final_risks: np.ndarray | None = None
 
     @property
     def run_id(self) -> str:
@@ -128,6 +135,44 @@ class Predictions:
                 vals = np.vstack([folds[_surv_cols(folds)].to_numpy(float), curve])
                 out["lower"], out["upper"] = vals.min(0), vals.max(0)
         return out
+
+    def risk(self, pid: str) -> float:
+        """The shown risk (log-hazard scale of the model that made the prediction)."""
+        return float(self.table.loc[pid, "risk"])
+
+    def reference_risks(self, pid: str) -> np.ndarray:
+        """The training cohort's risks the patient's percentile is ranked among: those of the fold
+        model that held the patient out, else the final model's (:mod:`clinfusion.review.serving`)."""
+        trained = self.table.index[self.table["source"] != serving.FINAL]
+        if self.table.loc[pid, "source"] == serving.OUT_OF_FOLD and self.fold_table is not None:
+            f = self.fold_table
+            return f.loc[(f["fold"] == int(self.table.loc[pid, "fold"])) & f["patient_id"].isin(trained), "risk"].to_numpy(float)
+        if self.final_risks is not None:
+            return np.asarray(self.final_risks, float)
+        return self.table.loc[trained, "risk"].to_numpy(float)
+
+    def shown_bin_days(self, pid: str) -> np.ndarray | None:
+        """Days of the shown prediction's ``surv_<k>`` (its fold model's bin ends for out-of-fold)."""
+        if self.table.loc[pid, "source"] == serving.OUT_OF_FOLD and self.fold_bin_days:
+            return self.fold_bin_days.get(int(self.table.loc[pid, "fold"]))
+        return self.bin_days
+
+    def patient_survival(self, pid: str):
+        """The patient's :class:`~clinfusion.review.survival.PatientSurvival` in days, with the envelope of
+        every fold model's curve; None when the bin ends in days are unknown."""
+        from clinfusion.review.survival import patient_survival
+
+        days = self.shown_bin_days(pid)
+        if days is None:
+            return None
+        folds: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        if self.fold_table is not None and self.fold_bin_days:
+            rows = self.fold_table[self.fold_table["patient_id"] == pid]
+            for _, r in rows.iterrows():
+                f = int(r["fold"])
+                if f in self.fold_bin_days:
+                    folds[f] = (self.fold_bin_days[f], r[_surv_cols(self.fold_table)].to_numpy(float))
+        return patient_survival(days, self.survival_curve(pid).to_numpy(float), folds)
 
     def diagnosis(self, pid: str) -> pd.Series:
         """Diagnosis probabilities (``p_<class>`` columns), highest first; empty without a diagnosis head."""
@@ -237,8 +282,36 @@ def load_served(ws_root: str | Path, served: dict[str, Any], uri: str | None = N
     new = predict_unseen(ws_root, served, set(final.index), config, uri, recorded or None)
     model = ServedModel(served["name"], served["version"], served["alias"], served["run_id"], served["trained_at"],
                         served["fingerprint"], **_cv_metrics(metrics))
+    bin_days, fold_days = _bin_days(ws_root, final, folds, config)
     return Predictions(serving.served_table(final, folds, new), model, folds, _optional(directory, "contributions.csv"),
-                       _optional(directory, "embeddings.csv"), directory), ""
+                       _optional(directory, "embeddings.csv"), directory, bin_days, fold_days, metrics,
+                       final["risk"].to_numpy(float)), ""
+
+
+def _bin_days(ws_root: str | Path, final: pd.DataFrame, folds: pd.DataFrame | None,
+              config: dict[str, Any]) -> tuple[np.ndarray | None, dict[int, np.ndarray] | None]:
+    """Days of ``surv_<k>`` for the final model and each fold model (:func:`clinfusion.review.survival.bin_end_days`
+    on the patients each was trained on); ``(None, None)`` when they cannot be recovered."""
+    from clinfusion.review.survival import bin_end_days
+    from clinfusion.review.workspace_data import clinical_table
+    from clinfusion.workspace import Workspace
+
+    k = len(_surv_cols(final))
+    n_bins = int((config.get("model") or {}).get("n_bins", k))
+    if not k or n_bins != k:
+        return None, None
+    try:
+        clinical = clinical_table(Workspace.open(ws_root))
+        if not {"patient_id", "survival_time", "event"} <= set(clinical.columns):
+            return None, None
+        days = bin_end_days(clinical, list(final.index), n_bins)
+        per_fold = {}
+        if folds is not None and len(folds):
+            for f, g in folds.groupby("fold"):
+                per_fold[int(f)] = bin_end_days(clinical, g.loc[~g["held_out"].astype(bool), "patient_id"].tolist(), n_bins)
+    except ValueError:
+        return None, None
+    return days, per_fold
 
 
 def load_predictions(ws_root: str | Path, alias: str = DEFAULT_ALIAS, name: str | None = None,

@@ -77,6 +77,14 @@ LOGIN_FAILURES = sa.Table(
     sa.Column("subject", sa.String(64), nullable=False, index=True),
     sa.Column("time", sa.Float, nullable=False),
 )
+# Signed session tokens ended before their expiry (logout): a token whose id is here is refused
+# by every replica (see clinfusion.review.session_tokens); rows past ``expires_at`` can be purged.
+REVOKED_SESSIONS = sa.Table(
+    "revoked_sessions", METADATA,
+    sa.Column("token_id", sa.String(64), primary_key=True),
+    sa.Column("revoked_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+)
 # Store-wide settings; ``audit_key`` is the random key of the keyed hashes in the audit log.
 META = sa.Table(
     "meta", METADATA,

@@ -54,12 +54,14 @@ class LoginRefused(ReviewError):
 
 @dataclass(frozen=True)
 class Session:
-    """A logged-in user until ``expires_at`` (Unix seconds); ``changed_at``: the user record it was opened on."""
+    """A logged-in user until ``expires_at`` (Unix seconds); ``changed_at``: the user record it was opened on;
+    ``token_id``: the id of its signed session token (:mod:`clinfusion.review.session_tokens`), ``""`` without one."""
 
     username: str
     role: str
     expires_at: float
     changed_at: float = 0.0
+    token_id: str = ""
 
     def valid(self, now: float | None = None) -> bool:
         """True while the session has not expired."""
@@ -211,14 +213,20 @@ def validate_session(ws_root: str | Path, session: Session, *, now: float | None
     """Why ``session`` may no longer be used (``""``: it may).
 
     Returns:
-        ``"expired"``, ``"removed"`` (the user no longer exists), ``"changed"`` (role or password
-        changed since login) or ``""``.
+        ``"expired"``, ``"revoked"`` (its session token was revoked by a logout, e.g. in another tab),
+        ``"removed"`` (the user no longer exists), ``"changed"`` (role or password changed since login) or ``""``.
     """
+    from clinfusion.review.store import REVOKED_SESSIONS
+
     if not session.valid(now):
         return "expired"
     q = sa.select(USERS.c.role, USERS.c.changed_at).where(USERS.c.username == session.username)
     with engine(ws_root, db).connect() as con:
         row = con.execute(q).first()
+        revoked = bool(session.token_id) and con.execute(
+            sa.select(REVOKED_SESSIONS.c.token_id).where(REVOKED_SESSIONS.c.token_id == session.token_id)).first() is not None
+    if revoked:
+        return "revoked"
     if row is None:
         return "removed"
     if row.role != session.role or float(row.changed_at) != session.changed_at:

@@ -28,7 +28,8 @@ def _client(ws_root: str | Path, uri: str | None):
 
 def list_runs(ws_root: str | Path, uri: str | None = None) -> pd.DataFrame:
     """One row per active run, newest first: ``run_id``, ``experiment``, ``start_time`` (UTC),
-    ``status``, ``artifact_uri`` and ``metric:<key>`` / ``param:<key>`` columns; empty without runs."""
+    ``status``, ``artifact_uri``, ``run_name`` and ``tag:<key>`` (``mlflow.*`` system tags left out) /
+    ``metric:<key>`` / ``param:<key>`` columns; empty without runs."""
     client = _client(ws_root, uri)
     if client is None:
         return pd.DataFrame()
@@ -39,7 +40,9 @@ def list_runs(ws_root: str | Path, uri: str | None = None) -> pd.DataFrame:
     for run in client.search_runs(list(names), order_by=["attributes.start_time DESC"], max_results=5000):
         row = {"run_id": run.info.run_id, "experiment": names[run.info.experiment_id],
                "start_time": pd.to_datetime(run.info.start_time, unit="ms", utc=True),
-               "status": run.info.status, "artifact_uri": run.info.artifact_uri}
+               "status": run.info.status, "artifact_uri": run.info.artifact_uri,
+               "run_name": run.info.run_name or ""}
+        row.update({f"tag:{k}": v for k, v in run.data.tags.items() if not k.startswith("mlflow.")})
         row.update({f"metric:{k}": v for k, v in run.data.metrics.items()})
         row.update({f"param:{k}": v for k, v in run.data.params.items()})
         rows.append(row)

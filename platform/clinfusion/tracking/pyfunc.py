@@ -18,8 +18,8 @@ import shutil
 from importlib import metadata
 from pathlib import Path
 
-import mlflow.pyfunc
 import pandas as pd
+from mlflow.pyfunc.model import PythonModel  # = mlflow.pyfunc.PythonModel (mypy resolves only this path)
 
 from clinfusion.training.outputs import predictions_frame  # re-exported: the pyfunc's output table
 
@@ -31,7 +31,7 @@ SERVING_DISTRIBUTIONS = ("numpy", "pandas", "pyarrow", "pydantic", "PyYAML", "cl
 """The last four: the stack's classical candidates (forests, CoxNet, boosted trees, lifelines Cox)."""
 
 
-class FusionPyfunc(mlflow.pyfunc.PythonModel):
+class FusionPyfunc(PythonModel):
     """Loads ``spec.json`` and ``weights.pt`` artifacts and rebuilds the fitted model."""
 
     def load_context(self, context) -> None:
@@ -51,7 +51,7 @@ class FusionPyfunc(mlflow.pyfunc.PythonModel):
                                                            model_input.drop(columns=["bundle"])))
 
 
-class ServablePyfunc(mlflow.pyfunc.PythonModel):
+class ServablePyfunc(PythonModel):
     """Loads the pickled :class:`~clinfusion.training.servable.ServableModel` (``model.pkl``)."""
 
     def load_context(self, context) -> None:
@@ -81,6 +81,7 @@ def log_pyfunc(mlflow_module, fit, tmp: Path):
     from clinfusion.training.trainer import FittedFusion
 
     tmp = Path(tmp)
+    model: PythonModel
     if isinstance(fit, FittedFusion):
         (tmp / "spec.json").write_text(json.dumps(fit.spec()))
         torch.save(fit.model.state_dict(), tmp / "weights.pt")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,7 @@ def _finite(metrics: dict[str, Any]) -> dict[str, float]:
 
 def log_training(ws_root: Path, *, experiment: str, params: dict[str, str], fingerprint: str, code_version: str,
                  summary: dict[str, Any], fit, predictions: pd.DataFrame, inputs: pd.DataFrame,
-                 plots: list[Path] = (), uri: str | None = None, register_as: str | None = None,
+                 plots: Sequence[Path] = (), uri: str | None = None, register_as: str | None = None,
                  tables: dict[str, pd.DataFrame] | None = None) -> dict[str, str]:
     """Create the MLflow run of a ``clinfusion train``.
 

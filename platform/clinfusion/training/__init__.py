@@ -1,5 +1,6 @@
 """Training: config, dataset assembly from a workspace, fold-fitted preprocessing, the deterministic
-trainer, cross-validation with baselines, and the ``train_workspace`` pipeline."""
+trainer, cross-validation with baselines, and the tracking-free parts of an experiment
+(``experiment_parts``; :func:`clinfusion.experiment.train_workspace` runs and logs one)."""
 
 from __future__ import annotations
 

@@ -28,7 +28,8 @@ import numpy as np
 
 from clinfusion.training.config import TrainConfig
 from clinfusion.training.dataset import CohortData
-from clinfusion.training.padded import COVARIATES, fit_covariates, padded_inputs
+from clinfusion.training.flat import fit_covariates
+from clinfusion.training.padded import COVARIATES, padded_inputs
 from clinfusion.training.preprocess import TokenStandardizer
 
 
@@ -154,6 +155,7 @@ class Architecture:
         torch.manual_seed(config.seed)
         mask = _inner_mask(data, train_ids, config, inner_val)
         cov = fit_covariates(data, train_ids)
+        cov = cov if cov is not None and cov.width else None  # no covariate token of width 0
         dims = ({COVARIATES: cov.width} if cov is not None else {}) | data.dims()
         fit = FittedArchitecture(self.name, self.build(dims, self.settings), dims,
                                  TokenStandardizer.fit(data.tokens, train_ids), cov, self.settings)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 
@@ -136,7 +136,8 @@ def run_fold(data: CohortData, split: Split, config: TrainConfig) -> FoldResult:
     tr, te = list(split.train), list(split.val)
     rows = row_names(data, config)
     fitted = cands.fit_candidates(data, tr, config, cands.inner_mask(data, tr, config), rows)
-    proba = fitted[cands.FUSION].predict(data, te).get("proba")
+    fusion = cast(cands.FusionFitted, fitted[cands.FUSION])  # FusionCandidate.fit returns a FusionFitted
+    proba = fusion.predict(data, te).get("proba")
     out = [FoldPredictions(n, split.fold, tr, te, fitted[n].risk(data, tr), fitted[n].risk(data, te),
                            proba if n == cands.FUSION else None) for n in rows]
     stack = None
@@ -144,7 +145,7 @@ def run_fold(data: CohortData, split: Split, config: TrainConfig) -> FoldResult:
         stack = fit_stack(data, tr, config, stack_names(data, config, rows), fitted)
         out.append(FoldPredictions(STACK, split.fold, tr, te, stack.risk(data, tr), stack.risk(data, te), proba,
                                    calibration_train_risk=stack.oof_eta))
-    return FoldResult(out, fitted[cands.FUSION].fit, {n: fitted[n] for n in rows}, stack)
+    return FoldResult(out, fusion.fit, {n: fitted[n] for n in rows}, stack)
 
 
 def _fold_job(shared: tuple[CohortData, TrainConfig], split: Split) -> FoldResult:

@@ -148,7 +148,7 @@ def choose_encoders(ws, modalities: Sequence[str] | None = None, encoders: Mappi
     caches, configured = token_caches(ws), dict(encoders or {})
     ingested = ingested_counts(ws)
     explicit = modalities is not None and len(modalities) > 0
-    wanted = list(modalities) if explicit else sorted(set(caches) | set(ingested))
+    wanted = list(modalities) if explicit and modalities is not None else sorted(set(caches) | set(ingested))
     out, missing = [], {}
     for m in wanted:
         per = caches.get(m, {})

@@ -5,7 +5,8 @@ take ``{m: x [N, T_m, D_m]}`` and ``{m: mask [N, T_m]}``. Tokens are z-scored wi
 fold's :class:`~clinfusion.training.preprocess.TokenStandardizer`; padding is zeros with a False
 mask; a patient without the modality has an all-False row (never fake tokens). The clinical
 covariates, encoded by the fold-fitted :class:`~clinfusion.tabular.TabularEncoder`, are one more
-modality (:data:`COVARIATES`) with a single token per patient.
+modality (:data:`COVARIATES`) with a single token per patient (the encoder is
+:func:`clinfusion.training.flat.fit_covariates`, the one every consumer uses).
 """
 
 from __future__ import annotations
@@ -45,17 +46,6 @@ def pad_sets(sets: Sequence[np.ndarray | None], dim: int) -> tuple[np.ndarray, n
             x[i, :len(s)] = s
             mask[i, :len(s)] = True
     return x, mask
-
-
-def fit_covariates(data: CohortData, ids: Sequence[str]) -> Any | None:
-    """The :class:`~clinfusion.tabular.TabularEncoder` of the covariates fitted on the training rows
-    ``ids`` (declared ``data.covariate_types``, else inferred); None without covariate columns."""
-    if data.covariates.shape[1] == 0:
-        return None
-    from clinfusion.tabular import TabularEncoder
-
-    enc = TabularEncoder.fit(data.covariates.iloc[data.index(ids)], data.covariate_types or None)
-    return enc if enc.width else None
 
 
 def padded_inputs(data: CohortData, ids: Sequence[str], dims: Mapping[str, int], standardizer: TokenStandardizer,

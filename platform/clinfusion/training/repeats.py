@@ -121,11 +121,11 @@ def repeat_workspace(ws, config: TrainConfig, result: dict[str, Any], repeats: i
                      executor=None) -> dict[str, Any]:
     """``result["repeats"]`` of ``clinfusion train --repeats R`` for a workspace already trained once.
 
-    ``result`` is what :func:`clinfusion.training.pipeline.train_workspace` returned (its per-fold C is repeat 0).
+    ``result`` is what :func:`clinfusion.experiment.train_workspace` returned (its per-fold C is repeat 0).
     """
     from clinfusion.training.cv import default_splits
     from clinfusion.training.dataset import load_cohort
-    from clinfusion.training.pipeline import choose_splits
+    from clinfusion.training.experiment_parts import choose_splits
 
     data = load_cohort(ws, config.modalities, config.encoders, config.covariates)
     fixed, source = choose_splits(ws, data, config, splits_dir, folds)

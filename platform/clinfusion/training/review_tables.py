@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from clinfusion.cohort.splits import Split
 from clinfusion.featurize.tokens import TokenSet
 
 ATTENTION_COLUMNS = ["patient_id", "modality", "token_index", "weight", "group", "pos_0", "pos_1", "source"]
@@ -54,9 +55,20 @@ def fold_predictions_table(fits: Sequence, splits: Sequence, data, patient_ids: 
 
     if len(fits) != len(splits):
         raise ValueError(f"{len(fits)} fold models for {len(splits)} splits")
+    return stack_fold_frames([(split, predictions_frame(fit, predict_fusion(fit, data, patient_ids)))
+                              for fit, split in zip(fits, splits, strict=True)], patient_ids)
+
+
+def stack_fold_frames(per_fold: Sequence[tuple[Split, pd.DataFrame]], patient_ids: Sequence[str]) -> pd.DataFrame:
+    """One prediction table per fold (rows in the order of ``patient_ids``) stacked into the format
+    of :func:`fold_predictions_table`: ``patient_id``, ``fold``, ``held_out`` (the patient is in
+    that split's ``val``) before each frame's own columns; an empty table without folds.
+
+    Args:
+        per_fold: ``(split, frame)`` pairs. The frames are modified (the three columns are inserted).
+    """
     frames = []
-    for fit, split in zip(fits, splits, strict=True):
-        f = predictions_frame(fit, predict_fusion(fit, data, patient_ids))
+    for split, f in per_fold:
         held = set(split.val)
         f.insert(0, "held_out", [p in held for p in patient_ids])
         f.insert(0, "fold", int(split.fold))

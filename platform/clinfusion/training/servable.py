@@ -83,7 +83,7 @@ def report_times(time: np.ndarray, event: np.ndarray, n_bins: int) -> np.ndarray
 def make_servable(name: str, model: Any, data: CohortData, train_ids: Sequence[str], config: TrainConfig,
                   fusion: Any = None) -> ServableModel:
     """Wrap ``model`` (fitted on ``train_ids``) with its survival baseline (module docstring)."""
-    from clinfusion.models.stack import breslow_cumhaz
+    from clinfusion.coxmath import breslow_cumhaz
 
     ix = data.index(list(train_ids))
     times = report_times(data.time[ix], data.event[ix], config.model.n_bins)
@@ -101,15 +101,10 @@ def servable_fold_table(name: str, run: Any, data: CohortData, config: TrainConf
     :func:`clinfusion.training.review_tables.fold_predictions_table` (``patient_id``, ``fold``,
     ``held_out``, ``risk``, ``surv_<k>``, ``p_<class>``)."""
     from clinfusion.training.outputs import predictions_frame
+    from clinfusion.training.review_tables import stack_fold_frames
 
-    frames = []
+    per_fold = []
     for model, fusion, split in zip(run.fold_models(name), run.fusion_fits, run.splits, strict=True):
         served = make_servable(name, model, data, list(split.train), config, fusion)
-        f = predictions_frame(served, served.predict(data, list(ids)))
-        held = set(split.val)
-        f.insert(0, "held_out", [p in held for p in ids])
-        f.insert(0, "fold", int(split.fold))
-        f.insert(0, "patient_id", list(ids))
-        frames.append(f)
-    return (pd.concat(frames, ignore_index=True) if frames
-            else pd.DataFrame(columns=["patient_id", "fold", "held_out", "risk"]))
+        per_fold.append((split, predictions_frame(served, served.predict(data, list(ids)))))
+    return stack_fold_frames(per_fold, ids)

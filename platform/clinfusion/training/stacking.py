@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from clinfusion.models.stack import Standardizer, breslow_cumhaz, fit_nonnegative_cox
+from clinfusion.coxmath import breslow_cumhaz
+from clinfusion.models.stack import Standardizer, fit_nonnegative_cox
 from clinfusion.training import candidates as cands
 from clinfusion.training.config import STACK, TrainConfig
 from clinfusion.training.dataset import CohortData
@@ -154,7 +155,7 @@ def fit_stack(data: CohortData, train_ids: Sequence[str], config: TrainConfig, n
         inner_c = {n: float(harrell_c(time, event, oof[n])) for n in kept}
         beta = fit_nonnegative_cox(z, time, event, config.stack.ridge)
         if beta.sum() <= 1e-8:  # no candidate helps out of fold: fall back to the best one alone
-            beta = np.array([1.0 if n == max(inner_c, key=inner_c.get) else 0.0 for n in kept])
+            beta = np.array([1.0 if n == max(inner_c, key=inner_c.__getitem__) else 0.0 for n in kept])
         weights = {n: float(b) for n, b in zip(kept, beta, strict=True)}
     active = [n for n, w in weights.items() if w > 0]
     full = cands.fit_candidates(data, train_ids, config, cands.inner_mask(data, train_ids, config), active,

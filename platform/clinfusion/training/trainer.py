@@ -246,6 +246,7 @@ def _warm_start_wide(fit: FittedFusion, model: Any, data: CohortData, ids: Seque
 
     ix = data.index(ids)
     x = fit.wide_matrix(_bundles(data, ids, fit.modalities), data.covariates.iloc[ix])
+    assert x is not None, "warm start of the wide heads without wide inputs"  # callers check heads.cox_wide
     try:
         cox = PenalizedCox(fit.config.model.wide_penalizer).fit(x, data.time[ix], data.event[ix])
     except ConvergenceError:

@@ -81,10 +81,10 @@ def test_rules_find_each_type(text, value, kind):
     assert any(s.type == kind for s in spans), [s.type for s in spans]
 
 
-def test_rules_miss_a_bare_name_without_title_or_label():
-    """The documented gap of the rules, which the library detectors close."""
+def test_rules_find_a_bare_name_without_title_or_label():
+    """Bare names are found by the word lists (tests/privacy/phi/test_gazetteer_rules.py has more)."""
     spans, _ = detect_rules("Seen by Margaret today.")
-    assert not spans
+    assert [(s.start, s.end, s.type) for s in spans] == [(8, 16, "NAME")]
 
 
 # --- libraries -----------------------------------------------------------------------------------

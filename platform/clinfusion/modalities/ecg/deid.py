@@ -94,8 +94,9 @@ def scrub_comments(comments: list[str], date_shift_days: int | None = None,
 def merge_attributes(scrubbed: dict[str, Any], attributes: dict[str, object]) -> dict[str, Any]:
     """Fill age/sex from structured file attributes (e.g. DICOM PatientAge/PatientSex) when absent."""
     out = dict(scrubbed)
-    if out.get("age") is None and isinstance(attributes.get("age"), int | float):
-        out["age"] = float(min(float(attributes["age"]), MAX_AGE))
+    age = attributes.get("age")
+    if out.get("age") is None and isinstance(age, int | float):
+        out["age"] = float(min(float(age), MAX_AGE))
     if out.get("sex") is None and attributes.get("sex") in ("M", "F"):
         out["sex"] = attributes["sex"]
     return out

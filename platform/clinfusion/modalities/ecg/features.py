@@ -103,7 +103,8 @@ class EcgFeaturesEncoder(Encoder):
     config: EcgFeaturesConfig  # validated by Encoder.__init__ with Config
 
     def encode(self, patient_id: str, rows: pd.DataFrame, ws: Workspace) -> TokenSet:
-        toks, names, pos, groups, fnames = [], [], [], [], []
+        toks, names, groups, fnames = [], [], [], []
+        pos: list[float] = []  # lead index (lead tokens) or window start in s (window tokens)
         for g, (meta, art) in enumerate(_records(rows, ws)):
             if self.config.tokens == "lead":
                 t, n = lead_tokens(meta, art)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -151,7 +152,7 @@ def frontal_axis(qrs_net_i: float, qrs_net_avf: float) -> float:
     return float(np.degrees(np.arctan2(qrs_net_avf, qrs_net_i)))
 
 
-def measure(leads: np.ndarray, usable: np.ndarray, fs_hz: float, delineate_s: float = 30.0) -> dict[str, object]:
+def measure(leads: np.ndarray, usable: np.ndarray, fs_hz: float, delineate_s: float = 30.0) -> dict[str, Any]:
     """Every record-level measurement.
 
     Args:

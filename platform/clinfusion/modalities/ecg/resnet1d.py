@@ -16,10 +16,11 @@ from typing import Any
 from clinfusion.errors import FeaturizeError
 
 
-def _block(torch_nn, c_in: int, c_out: int, kernel: int):
+def _block(torch_nn: Any, c_in: int, c_out: int, kernel: int) -> Any:
     nn = torch_nn
+    module: Any = nn.Module  # torch.nn.Module, passed in so that importing this module stays cheap
 
-    class Block(nn.Module):
+    class Block(module):
         def __init__(self) -> None:
             super().__init__()
             pad = kernel // 2

@@ -17,6 +17,7 @@ the privacy reason and never opened for pixels.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -84,8 +85,10 @@ class PathologyReader(Reader):
 
         pixels = TileStackWriter(out_dir / TILE_PIXELS_FILE) if options.store_tiles else None
         try:
-            with open_slide(item.primary.path, files=volumes, backend=options.backend) as slide:
-                result = process_slide(slide, options, pixels.append if pixels else None)
+            reopen = functools.partial(open_slide, item.primary.path, files=volumes, backend=options.backend)
+            with reopen() as slide:
+                result = process_slide(slide, options, pixels.append if pixels else None,
+                                       workers=options.workers or ctx.workers, reopen=reopen)
                 from clinfusion.modalities.pathology.deid import slide_metadata
 
                 meta = slide_metadata(slide, result.mpp, result.mpp_source)

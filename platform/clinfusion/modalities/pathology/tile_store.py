@@ -11,7 +11,6 @@ Cost: ``tile_px**2 * 3`` bytes per kept tile (256 px: 192 KiB; a slide with 5,00
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -21,22 +20,43 @@ from clinfusion.errors import FeaturizeError
 TILE_PIXELS_FILE = "tile_pixels.npy"
 
 
-class TileStackWriter:
-    """Appends uint8 tile batches to a side file and writes the ``.npy`` when closed.
+HEADER_BYTES = 128
+"""Bytes reserved for the ``.npy`` header (magic, version, length, dict; a multiple of numpy's
+64-byte alignment): room for any tile count, so the header is rewritten in place at the end."""
 
-    Memory stays at one batch: the count is only known at the end, so the array header (which
-    holds the shape) is written then, followed by the appended bytes.
+
+def npy_header(shape: tuple[int, ...], size: int = HEADER_BYTES) -> bytes:
+    """A version 1.0 ``.npy`` header for a C-order uint8 array of ``shape``, padded to ``size`` bytes.
+
+    Raises:
+        ValueError: the header does not fit in ``size`` bytes.
+    """
+    body = repr({"descr": "|u1", "fortran_order": False, "shape": tuple(int(n) for n in shape)})
+    prefix = np.lib.format.MAGIC_PREFIX + bytes([1, 0])
+    room = size - len(prefix) - 2 - 1  # 2: header length (uint16, little-endian); 1: the final newline
+    if len(body) > room:
+        raise ValueError(f"npy header for shape {shape} needs {len(body)} bytes, more than {room}")
+    text = (body + " " * (room - len(body)) + "\n").encode("latin1")
+    return prefix + len(text).to_bytes(2, "little") + text
+
+
+class TileStackWriter:
+    """Appends uint8 tile batches to the ``.npy`` file as they come.
+
+    Memory stays at one batch: the count is only known at the end, so a fixed-size header is
+    reserved first and rewritten in place by :meth:`close` (no second pass over the tile bytes,
+    which for a real-size slide are gigabytes).
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._part_path = self.path.with_name(self.path.name + ".part")
-        self._part = open(self._part_path, "wb")  # noqa: SIM115 (closed by close/discard)
+        self._out = open(self.path, "wb")  # noqa: SIM115 (closed by close/discard)
+        self._out.write(npy_header((0, 0, 0, 3)))
         self._tile_shape: tuple[int, ...] | None = None
         self.count = 0
 
     def append(self, tiles: np.ndarray) -> None:
-        """Add ``[n, px, px, 3]`` uint8 tiles (copied out at once: the caller may reuse the array).
+        """Add ``[n, px, px, 3]`` uint8 tiles (written at once: the caller may reuse the array).
 
         Raises:
             ValueError: not uint8, or a tile shape other than the first batch's.
@@ -47,23 +67,22 @@ class TileStackWriter:
             self._tile_shape = tuple(tiles.shape[1:])
         elif tuple(tiles.shape[1:]) != self._tile_shape:
             raise ValueError(f"tile shape {tiles.shape[1:]} differs from the first batch's {self._tile_shape}")
-        self._part.write(np.ascontiguousarray(tiles).tobytes())
+        if tiles.size:
+            np.ascontiguousarray(tiles).tofile(self._out)  # straight from the array, no bytes copy
         self.count += len(tiles)
 
     def close(self) -> Path:
-        """Write ``path`` (header, then the tiles) and remove the side file; returns ``path``."""
-        self._part.close()
+        """Write the final header (the tile count) in place and close; returns ``path``."""
         shape = (self.count, *(self._tile_shape or (0, 0, 3)))
-        with open(self.path, "wb") as out, open(self._part_path, "rb") as part:
-            np.lib.format.write_array_header_1_0(out, {"descr": "|u1", "fortran_order": False, "shape": shape})
-            shutil.copyfileobj(part, out, 16 << 20)
-        self._part_path.unlink()
+        self._out.seek(0)
+        self._out.write(npy_header(shape))
+        self._out.close()
         return self.path
 
     def discard(self) -> None:
         """Drop what was written (the slide failed)."""
-        self._part.close()
-        self._part_path.unlink(missing_ok=True)
+        self._out.close()
+        self.path.unlink(missing_ok=True)
 
 
 def open_tile_pixels(artifact_dir: str | Path, n_kept: int) -> np.ndarray:

@@ -21,6 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from clinfusion.modalities.radiology.preprocess import volume_transforms
+
 
 class FoundationPreprocess(BaseModel):
     """Input preparation of a pretrained 3D encoder (part of its cache key).
@@ -64,35 +66,12 @@ class FoundationPreprocess(BaseModel):
         return self
 
 
-def _above(low: float) -> Any:
-    def select(x: Any) -> Any:
-        return x > low
-
-    return select
-
-
 def foundation_transforms(cfg: FoundationPreprocess, *, ct: bool) -> Any:
-    """The MONAI ``Compose`` of one volume (see the module docstring)."""
-    from monai.transforms import (
-        Compose,
-        CropForeground,
-        LoadImage,
-        Orientation,
-        ResizeWithPadOrCrop,
-        ScaleIntensityRange,
-        ScaleIntensityRangePercentiles,
-        Spacing,
-    )
-
-    lo, hi = cfg.scale_range
-    intensity = (ScaleIntensityRange(cfg.hu_window[0], cfg.hu_window[1], lo, hi, clip=cfg.clip) if ct
-                 else ScaleIntensityRangePercentiles(1, 99, lo, hi, clip=cfg.clip))
-    steps = [LoadImage(reader="NibabelReader", image_only=True, ensure_channel_first=True),
-             Orientation(axcodes=cfg.orientation), Spacing(pixdim=cfg.spacing_mm, mode="bilinear"), intensity]
-    if cfg.crop_foreground:
-        steps.append(CropForeground(select_fn=_above(lo), allow_smaller=True))
-    steps.append(ResizeWithPadOrCrop(cfg.spatial_size))
-    return Compose(steps)
+    """The MONAI ``Compose`` of one volume (see the module docstring): the shared
+    :func:`~clinfusion.modalities.radiology.preprocess.volume_transforms` with this config."""
+    return volume_transforms(spacing_mm=cfg.spacing_mm, orientation=cfg.orientation, hu_window=cfg.hu_window,
+                             scale_range=cfg.scale_range, clip=cfg.clip, crop_foreground=cfg.crop_foreground,
+                             spatial_size=cfg.spatial_size, ct=ct)
 
 
 def foundation_input(path: str | Path, cfg: FoundationPreprocess, *, ct: bool) -> Any:

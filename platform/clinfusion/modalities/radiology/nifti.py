@@ -7,6 +7,7 @@ header, so nothing from an input header (``descrip``, ``aux_file``, extensions) 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -53,7 +54,7 @@ def read_nifti(path: str | Path, source: str = "") -> Volume:
 
     label = source or Path(path).name
     try:
-        img = nib.load(str(path))
+        img: Any = nib.load(str(path))  # a Nifti1/2Image (dataobj, affine), typed FileBasedImage by nibabel
         data = np.asarray(img.dataobj, dtype=np.float32)
     except Exception as err:  # nibabel raises ImageFileError, EOFError, zlib errors...
         raise IngestError(f"not a readable NIfTI file: {type(err).__name__}", file=label) from None

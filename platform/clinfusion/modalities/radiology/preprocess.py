@@ -13,6 +13,7 @@ Shapes:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +38,30 @@ class PreprocessConfig(BaseModel):
     crop_foreground: bool = True
 
 
-def _positive(x: Any) -> Any:
-    return x > 0
+@dataclass(frozen=True)
+class _Above:
+    """``x > low`` as a picklable callable (MONAI's ``CropForeground`` ``select_fn``)."""
+
+    low: float
+
+    def __call__(self, x: Any) -> Any:
+        return x > self.low
 
 
-def build_transforms(cfg: PreprocessConfig, *, ct: bool):
-    """The MONAI ``Compose`` for one volume (see module docstring)."""
+def volume_transforms(*, spacing_mm: tuple[float, float, float], orientation: str, hu_window: tuple[float, float],
+                      scale_range: tuple[float, float], clip: bool, crop_foreground: bool,
+                      spatial_size: tuple[int, int, int], ct: bool) -> Any:
+    """The MONAI ``Compose`` of one volume, shared by the CNN encoder (:func:`build_transforms`) and
+    the pretrained 3D models (:func:`~clinfusion.modalities.radiology.ct_preprocess.foundation_transforms`)::
+
+        LoadImage(NibabelReader, channel first) -> Orientation(orientation) -> Spacing(spacing_mm, bilinear)
+        -> ScaleIntensityRange(hu_window -> scale_range, clip)       (CT)
+           or ScaleIntensityRangePercentiles(1..99 -> scale_range)  (other modalities)
+        -> [CropForeground(> scale_range low)] -> ResizeWithPadOrCrop(spatial_size)
+
+    Units: ``spacing_mm`` in mm per voxel (x, y, z), ``hu_window`` in Hounsfield units,
+    ``spatial_size`` in voxels.
+    """
     from monai.transforms import (
         Compose,
         CropForeground,
@@ -54,14 +73,23 @@ def build_transforms(cfg: PreprocessConfig, *, ct: bool):
         Spacing,
     )
 
-    intensity = (ScaleIntensityRange(cfg.hu_window[0], cfg.hu_window[1], 0.0, 1.0, clip=True) if ct
-                 else ScaleIntensityRangePercentiles(1, 99, 0.0, 1.0, clip=True))
+    lo, hi = scale_range
+    intensity = (ScaleIntensityRange(hu_window[0], hu_window[1], lo, hi, clip=clip) if ct
+                 else ScaleIntensityRangePercentiles(1, 99, lo, hi, clip=clip))
     steps = [LoadImage(reader="NibabelReader", image_only=True, ensure_channel_first=True),
-             Orientation(axcodes="RAS"), Spacing(pixdim=cfg.pixdim_mm, mode="bilinear"), intensity]
-    if cfg.crop_foreground:
-        steps.append(CropForeground(select_fn=_positive, allow_smaller=True))
-    steps.append(ResizeWithPadOrCrop(cfg.spatial_size))
+             Orientation(axcodes=orientation), Spacing(pixdim=spacing_mm, mode="bilinear"), intensity]
+    if crop_foreground:
+        steps.append(CropForeground(select_fn=_Above(lo), allow_smaller=True))
+    steps.append(ResizeWithPadOrCrop(spatial_size))
     return Compose(steps)
+
+
+def build_transforms(cfg: PreprocessConfig, *, ct: bool) -> Any:
+    """The MONAI ``Compose`` for one volume (see module docstring): RAS, HU window -> [0, 1] clipped,
+    crop to voxels > 0."""
+    return volume_transforms(spacing_mm=cfg.pixdim_mm, orientation="RAS", hu_window=cfg.hu_window,
+                             scale_range=(0.0, 1.0), clip=True, crop_foreground=cfg.crop_foreground,
+                             spatial_size=cfg.spatial_size, ct=ct)
 
 
 def preprocess_volume(path: str | Path, cfg: PreprocessConfig | None = None, *, ct: bool = True):

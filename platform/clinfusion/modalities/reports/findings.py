@@ -28,7 +28,7 @@ FINDINGS: dict[str, tuple[str, ...]] = {
               r"pulmonary\s+congestion", r"(?:heart\s+)?failure", r"chf"),
     "atelectasis": (r"atelecta(?:sis|ses|tic)", r"volume\s+loss", r"collapse"),
     "nodule": (r"nodules?", r"nodular\s+(?:opacit(?:y|ies)|densit(?:y|ies))"),
-    "mass": (r"mass(?:es)?(?!\s+effect)", r"tumou?r", r"neoplasm", r"malignancy"),
+    "mass": (r"mass(?:es)?(?!\s+effect)", r"tumou?r(?![-\s]+infiltrating)", r"neoplasm", r"malignancy"),
     "fracture": (r"fractures?", r"fractured"),
     "emphysema": (r"emphysema(?:tous)?", r"copd", r"chronic\s+obstructive\s+(?:pulmonary|lung)\s+disease",
                   r"hyperinflat(?:ion|ed)", r"hyperexpan(?:sion|ded)", r"bullae", r"bullous"),
@@ -44,6 +44,15 @@ FINDINGS: dict[str, tuple[str, ...]] = {
                      r"arthropathy"),
     "device": (r"catheters?", r"(?:endotracheal|nasogastric|chest|feeding)\s+tubes?", r"pacemaker", r"picc",
                r"port-?a-?cath", r"sternotomy\s+wires?", r"(?:surgical\s+)?clips", r"stents?", r"leads?"),
+    # oncology (CT staging and surgical pathology reports)
+    "metastasis": (r"(?:(?:nodal|lymph\s+node|distant|osseous|bone|hepatic|liver|brain|adrenal|pulmonary)\s+)?"
+                   r"metasta(?:sis|ses)", r"metastatic\s+(?:disease|deposits?|lesions?|spread|involvement)"),
+    "lymphadenopathy": (r"lymphadenopathy", r"adenopathy", r"enlarged\s+(?:\w+\s+){0,2}lymph\s+nodes?",
+                        r"(?:lymph\s+)?nodal\s+enlargement"),
+    "tumour_infiltrating_lymphocytes": (r"tumou?r[-\s]+infiltrating\s+lymphocytes?", r"TILs"),
+    "lymphovascular_invasion": (r"lymphovascular\s+invasion", r"lymph-?vascular\s+invasion", r"LVI",
+                                r"angiolymphatic\s+invasion"),
+    "necrosis": (r"(?:tumou?r\s+)?necrosis", r"necrotic"),
 }
 """Finding -> regular-expression synonyms (case-insensitive, matched on word boundaries)."""
 
@@ -73,13 +82,26 @@ def _patterns() -> dict[str, re.Pattern[str]]:
             for f, syn in FINDINGS.items()}
 
 
+NESTED_KEPT: frozenset[str] = frozenset({"opacity", "granuloma", "nodule"})
+"""Findings kept even when their mention lies inside a longer mention of another finding (``nodular
+opacity`` is a nodule and an opacity); any other nested mention is dropped (``tumour`` in
+``tumour necrosis`` is not a mass, ``nodal metastasis`` is not a nodule)."""
+
+
 def find_mentions(sentences: Iterable[str]) -> list[Mention]:
-    """Every finding mention in ``sentences``, asserted."""
+    """Every finding mention in ``sentences``, asserted.
+
+    A mention strictly inside a longer mention of another finding is dropped unless its finding is
+    in :data:`NESTED_KEPT`.
+    """
     out: list[Mention] = []
     for i, sentence in enumerate(sentences):
-        for finding, pattern in _patterns().items():
-            for m in pattern.finditer(sentence):
-                out.append(Mention(finding, i, m.span(), assert_mention(sentence, m.span())))
+        found = [(finding, m.span()) for finding, pattern in _patterns().items() for m in pattern.finditer(sentence)]
+        for finding, (a, b) in found:
+            nested = any(f != finding and c <= a and b <= d and (d - c) > (b - a) for f, (c, d) in found)
+            if nested and finding not in NESTED_KEPT:
+                continue
+            out.append(Mention(finding, i, (a, b), assert_mention(sentence, (a, b))))
     return out
 
 

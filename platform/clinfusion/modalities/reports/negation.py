@@ -9,6 +9,13 @@ only``, ``without change``) looks like a trigger but is not one and is skipped. 
 (``possible``, ``may represent``, ``cannot be excluded``) works the same way and is checked
 after negation, so ``no definite effusion`` is negated and ``cannot exclude effusion`` is
 uncertain (the pseudo trigger ``not excluded`` keeps it from reading as a negation).
+
+Structured ``label: value`` lines (pathology synoptic reports, templated radiology) are read as
+well: a mention in the label before a colon takes the assertion of a value that is a bare
+negation or uncertainty (``Tumour-infiltrating lymphocytes: absent``, ``Lymphovascular invasion:
+not identified``, ``Pneumothorax: none``, ``Nodal status: indeterminate``), see :data:`COLON_NEGATED`
+and :data:`COLON_UNCERTAIN`; otherwise the colon ends a scope (``Lungs: no mass`` negates ``mass``
+only through the ``no`` after the colon).
 """
 
 from __future__ import annotations
@@ -37,7 +44,8 @@ POST_NEGATION = ("is absent", "are absent", "not seen", "not identified", "not p
                  "not visualized", "not appreciated", "is ruled out", "are ruled out", "has resolved",
                  "have resolved", "resolved", "no longer present", "no longer visualized", "unlikely", "was ruled out",
                  "is not seen", "are not seen", "is normal", "are normal", "within normal limits",
-                 "has been removed", "have been removed", "not evident", "is negative")
+                 "has been removed", "have been removed", "not evident", "is negative", "absent", "not detected",
+                 "are negative", "none seen", "none identified")
 PRE_UNCERTAIN = ("possible", "possibly", "probable", "probably", "may represent", "could represent", "may be",
                  "could be", "might be", "questionable", "question of", "suspicious for", "suspected",
                  "suggestive of", "suggests", "concerning for", "concern for", "likely", "versus", "vs",
@@ -54,9 +62,17 @@ TERMINATION = ("but", "however", "although", "though", "except", "aside from", "
 
 
 def _phrase_re(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of ``phrases`` as a whole word (punctuation phrases such as ``;`` or ``?`` match
+    anywhere, also right after a word: ``left; right``)."""
     alts = sorted(set(phrases), key=len, reverse=True)
-    body = "|".join(re.escape(p).replace(r"\ ", r"\s++") for p in alts)
-    return re.compile(rf"(?<![A-Za-z'])(?:{body})(?![A-Za-z'])", re.IGNORECASE)
+
+    def one(p: str) -> str:
+        body = re.escape(p).replace(r"\ ", r"\s++")
+        head = r"(?<![A-Za-z'])" if p[:1].isalnum() else ""
+        tail = r"(?![A-Za-z'])" if p[-1:].isalnum() else ""
+        return head + body + tail
+
+    return re.compile("|".join(one(p) for p in alts), re.IGNORECASE)
 
 
 _PSEUDO_RE = _phrase_re(PSEUDO)
@@ -66,7 +82,19 @@ _TRIGGERS = (
     ("uncertain", "pre", _phrase_re(PRE_UNCERTAIN)),
     ("uncertain", "post", _phrase_re(POST_UNCERTAIN)),
 )
+COLON_NEGATED = ("absent", "negative", "none", "no", "nil", "not seen", "not identified", "not present",
+                 "not detected", "not demonstrated", "not visualized", "not evident", "not appreciated",
+                 "not applicable", "not found", "none identified", "none seen", "no evidence")
+"""Values of a ``label: value`` line that negate the label (``Lymphovascular invasion: not identified``)."""
+COLON_UNCERTAIN = ("indeterminate", "equivocal", "cannot be excluded", "cannot be assessed", "cannot be determined",
+                   "possible", "suspected", "suspicious", "uncertain", "questionable", "not excluded", "unclear")
+"""Values of a ``label: value`` line that make the label uncertain (``Margin status: cannot be assessed``)."""
+COLON_LABEL_WORDS = 8
+"""Longest distance in words from a mention to the colon of the label it is part of."""
+
 _TERM_RE = _phrase_re(TERMINATION)
+_COLON_NEG_RE = _phrase_re(COLON_NEGATED)
+_COLON_UNC_RE = _phrase_re(COLON_UNCERTAIN)
 _WORD_RE = re.compile(r"[A-Za-z0-9'?]+")
 
 
@@ -116,6 +144,32 @@ def _sentence_triggers(sentence: str) -> tuple[list[int], list[tuple[int, int, s
     return [t[0] for t in trigs], trigs
 
 
+def _colon_value(sentence: str, span: tuple[int, int]) -> Assertion | None:
+    """The assertion a ``label: value`` line gives a mention inside its label, or None.
+
+    The mention must sit in the label: the text from the mention to the next colon holds no
+    sentence break, semicolon, termination term or another colon and at most
+    :data:`COLON_LABEL_WORDS` words. The value must start with a negation (:data:`COLON_NEGATED`)
+    or uncertainty (:data:`COLON_UNCERTAIN`) phrase that is not a pseudo trigger (``no change``).
+    """
+    end = span[1]
+    colon = sentence.find(":", end)
+    if colon < 0:
+        return None
+    gap = sentence[end:colon]
+    if re.search(r"[.;!?]", gap) or _TERM_RE.search(gap) or _words_between(sentence, end, colon) > COLON_LABEL_WORDS:
+        return None
+    value = sentence[colon + 1:].lstrip()
+    pseudo = _PSEUDO_RE.match(value)
+    if pseudo is not None:
+        return None
+    for pattern, kind in ((_COLON_NEG_RE, "absent"), (_COLON_UNC_RE, "uncertain")):
+        m = pattern.match(value)
+        if m is not None:
+            return kind  # type: ignore[return-value]
+    return None
+
+
 def assert_mention(sentence: str, span: tuple[int, int]) -> Assertion:
     """Whether the mention at ``span`` of ``sentence`` is affirmed, negated or uncertain.
 
@@ -124,9 +178,13 @@ def assert_mention(sentence: str, span: tuple[int, int]) -> Assertion:
         span: character span of the mention in ``sentence``.
 
     Returns:
-        ``"absent"`` when a negation trigger scopes it, else ``"uncertain"`` when an
+        the assertion of the value when the mention is the label of a ``label: value`` line whose
+        value is a bare negation or uncertainty; else ``"absent"`` when a negation trigger scopes it, else ``"uncertain"`` when an
         uncertainty trigger does, else ``"present"``.
     """
+    labelled = _colon_value(sentence, span)
+    if labelled is not None:
+        return labelled
     starts, trigs = _sentence_triggers(sentence)
     found: dict[str, bool] = {"absent": False, "uncertain": False}
     lo = bisect_left(starts, span[0] - SCOPE_CHARS)

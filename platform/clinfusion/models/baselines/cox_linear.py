@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -15,7 +17,7 @@ class PenalizedCox:
     def __init__(self, penalizer: float = 0.1, l1_ratio: float = 0.0) -> None:
         self.penalizer = penalizer
         self.l1_ratio = l1_ratio
-        self.model = None
+        self.model: Any = None  # lifelines CoxPHFitter once fitted
         self.keep: np.ndarray | None = None
 
     def fit(self, x: np.ndarray, time: np.ndarray, event: np.ndarray) -> PenalizedCox:

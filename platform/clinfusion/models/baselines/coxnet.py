@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -21,7 +23,7 @@ class CoxNet:
         self.l1_ratio = l1_ratio
         self.n_alphas = n_alphas
         self.alpha_min_ratio = alpha_min_ratio
-        self.model = None
+        self.model: Any = None  # sksurv CoxnetSurvivalAnalysis once fitted
         self.alpha: float | None = None
 
     def _path(self, x, y, alphas=None):

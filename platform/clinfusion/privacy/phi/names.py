@@ -17,9 +17,9 @@ shares the name; a name given with a title is still removed at that place.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from clinfusion.privacy.phi.charclass import LETTER, NAME_CHAR, NOT_AFTER_NAME_CHAR, UPPER, WORD
+from clinfusion.privacy.phi.charclass import LETTER, MAX_WORD, NAME_CHAR, NOT_AFTER_NAME_CHAR, UPPER, WORD
 
 NAME_TAG = "[NAME]"
 _TITLE = r"(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Doctor|Professor)\.?"
@@ -141,3 +141,135 @@ def propagate_names(text: str, words: Iterable[str]) -> tuple[str, int]:
     text, n = pattern.subn(NAME_TAG, text)
     text = _COLLAPSE_RE.sub(NAME_TAG, text)
     return text, n
+
+
+# --- gazetteer names (no title or label needed) ----------------------------------------------------
+
+_CAP_TOKEN_RE = re.compile(rf"{NOT_AFTER_NAME_CHAR}{UPPER}{NAME_CHAR}{{1,{MAX_WORD}}}+")
+_CUE_RE = re.compile(
+    r"(?i:\b(?:by|named|called|calls\s++me|dear|hi|hello|hey|thanks|thank\s++you|name\s++is|name's|i\s++am|i'm|"
+    r"this\s++is|said|asked|told|tell|ask|meet|met|saw|see|per|cc|attn|mr|mrs|ms|miss|mx|dr|prof|sir|madam)"
+    r"\.?[ \t]*+[,:]?[ \t]*+)$"
+)
+_CUE_WINDOW = 24
+_PARTICLES_RE = re.compile(r"(?<![^\W\d_])(?:(?:van|von|der|den|de|ter|ten|del|della|dos|bin|ibn|al)[ \t]++){1,3}+$")
+GAZETTEER_CONFIDENCE = {"listed": 0.8, "ambiguous": 0.7, "adjacent": 0.6, "unlisted": 0.5}
+"""Confidence of a listed name word, of an ambiguous one (also a common word) taken by context,
+and of an unlisted capitalised word taken because it stands next to a name."""
+
+
+def _kind(token: str, protected: frozenset[str], names: frozenset[str], common: frozenset[str],
+          not_names: frozenset[str], places: frozenset[str]) -> str:
+    """``name`` (listed, not a common word), ``ambiguous`` (listed and common), ``unknown`` (in
+    neither list) or ``word`` (common only, a stop word or a protected medical word)."""
+    w = token.lower()
+    w = w[:-2] if w.endswith(("'s", "\u2019s")) else w
+    if w in STOP_WORDS or w in protected or (token.isupper() and len(token) > 1):
+        return "word"
+    if w in not_names:
+        return "word"
+    parts = [x for x in re.split(r"[\-'\u2019]", w) if len(x) > 1]
+    if not parts:  # I'd, O'
+        return "word"
+    if len(parts) > 1 or parts[0] != w:  # Well-expanded, T-spine: a common part makes it a word; Smith-Jones: names
+        if any(x in common or x in protected or _stem(x) in common for x in parts):
+            return "word"
+        return "name" if all(x in names for x in parts) else "unknown"
+    listed, is_common = w in names, w in common or w in places
+    if listed:
+        return "ambiguous" if is_common else "name"
+    return "word" if is_common or _stem(w) in common else "unknown"
+
+
+def _stem(w: str) -> str:
+    """``w`` without one English inflection (shielded -> shield, lucencies -> lucency)."""
+    for suffix, repl in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("ly", ""), ("s", ""), ("d", "")):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            return w[: len(w) - len(suffix)] + repl
+    return w
+
+
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\n\u2022*\-\"(\[]|\d\.)[ \t]*+$")
+
+
+def find_gazetteer_names(text: str, protected: frozenset[str]) -> list[tuple[int, int, float]]:
+    """Bare person names found by word lists (:mod:`.gazetteer`), without a title or label.
+
+    Only capitalised words (``Margaret``, not ``margaret``; all-capital acronyms never) count:
+
+    * a listed name word that is not a common word is a name (``Seen by Margaret today``);
+    * a listed name word that is also a common word (``Rose``, ``Hope``, ``Will``) is a name only
+      next to another name word (``Rose Hope``, ``Hope Margolis``) or after a cue (``by``,
+      ``named``, ``my name is``, ``Dear``, a title), so ``Hope of recovery`` survives;
+    * an unlisted capitalised word (in neither list) directly beside a name is part of it
+      (``Andi Ruf``).
+
+    Protected medical words (eponyms: :mod:`.terms`) and :data:`STOP_WORDS` are never names.
+
+    Args:
+        text: the (masked) text.
+        protected: lower-case protected words.
+
+    Returns:
+        ``(start, end, confidence)`` per name word (:data:`GAZETTEER_CONFIDENCE`).
+    """
+    from clinfusion.privacy.phi.gazetteer import (
+        common_words,
+        first_names,
+        name_words,
+        not_name_words,
+        place_words,
+    )
+
+    names, common, not_names, places = name_words(), common_words(), not_name_words(), place_words()
+    toks = [(m.start(), m.end(), _kind(m.group(0), protected, names, common, not_names, places))
+            for m in _CAP_TOKEN_RE.finditer(text)]
+    conf: list[float] = [GAZETTEER_CONFIDENCE["listed"] if k == "name" else 0.0 for _, _, k in toks]
+    _by_context(text, toks, conf, first_names())
+    for i, (s, _, k) in enumerate(toks):  # an unlisted proper noun (in neither list) inside a sentence,
+        if k == "unknown" and not conf[i] and (   # or two of them side by side: a name or a place
+                _beside(text, toks, i, lambda j: toks[j][2] == "unknown")
+                or not _SENTENCE_START.search(text, max(0, s - 8), s)):
+            conf[i] = GAZETTEER_CONFIDENCE["unlisted"]
+    spans = [(s, e, c) for (s, e, _), c in zip(toks, conf, strict=True) if c]
+    for i, (s, e, k) in enumerate(toks):  # "Roxy van der Torre", "van den Heuvel": particles join the name
+        m = _PARTICLES_RE.search(text, max(0, s - 20), s)
+        if m is not None and k != "word":
+            begin = m.start()
+            if i > 0 and toks[i - 1][2] != "word" and text[toks[i - 1][1]:begin] in (" ", "\t"):
+                begin = toks[i - 1][0]  # the given name before the particles ("Jan van der Berg")
+            spans.append((begin, e, conf[i] or GAZETTEER_CONFIDENCE["adjacent"]))
+    return spans
+
+
+_Token = tuple[int, int, str]
+
+
+def _adjacent(text: str, toks: list[_Token], i: int, j: int) -> bool:
+    """Token ``j`` directly follows token ``i`` (one space, a tab or a hyphen between)."""
+    return 0 <= i < j < len(toks) and text[toks[i][1]:toks[j][0]] in (" ", "\t", "  ", "-")
+
+
+def _beside(text: str, toks: list[_Token], i: int, ok: Callable[[int], bool]) -> bool:
+    """A neighbour ``j`` of token ``i`` with ``ok(j)`` stands directly next to it."""
+    return (i > 0 and ok(i - 1) and _adjacent(text, toks, i - 1, i)) or (
+        i + 1 < len(toks) and ok(i + 1) and _adjacent(text, toks, i, i + 1))
+
+
+def _by_context(text: str, toks: list[_Token], conf: list[float], first: frozenset[str]) -> None:
+    """Set ``conf`` of ambiguous words with a cue or a name beside them, and of unlisted words beside a name."""
+    for i in range(len(toks) - 1):  # "Rose Hope": a given name and a name word, both also common words
+        if (toks[i][2] == toks[i + 1][2] == "ambiguous" and _adjacent(text, toks, i, i + 1)
+                and text[toks[i][0]:toks[i][1]].lower() in first):
+            conf[i] = conf[i + 1] = GAZETTEER_CONFIDENCE["ambiguous"]
+    changed = True
+    while changed:  # a few rounds at most: each round only adds names next to names
+        changed = False
+        for i, (s, _, k) in enumerate(toks):
+            if conf[i] or k not in ("ambiguous", "unknown"):
+                continue
+            beside = _beside(text, toks, i, lambda j: bool(conf[j]))
+            if k == "ambiguous" and (beside or _CUE_RE.search(text, max(0, s - _CUE_WINDOW), s)):
+                conf[i], changed = GAZETTEER_CONFIDENCE["ambiguous"], True
+            elif k == "unknown" and beside:
+                conf[i], changed = GAZETTEER_CONFIDENCE["adjacent"], True

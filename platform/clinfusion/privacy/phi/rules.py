@@ -14,9 +14,9 @@ import re
 from collections.abc import Iterable
 
 from clinfusion.privacy.phi.base import PhiSpan, register
-from clinfusion.privacy.phi.charclass import LETTER, WORD
+from clinfusion.privacy.phi.charclass import LETTER, NOT_AFTER_NAME_CHAR, UPPER, WORD
 from clinfusion.privacy.phi.dates import DATE_RE
-from clinfusion.privacy.phi.names import find_names
+from clinfusion.privacy.phi.names import find_gazetteer_names, find_names
 from clinfusion.privacy.phi.terms import protected_spans, protected_words
 
 MASK = "\ue000"
@@ -50,20 +50,56 @@ PHONE_RE = re.compile(
     re.IGNORECASE,
 )
 _STREET = (r"(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Court|Ct|Way|Row|Crescent|Boulevard|Blvd|"
-           r"Place|Pl|Terrace|Hollow|Close|Square|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Trail|Walk|Gardens)")
+           r"Place|Pl|Terrace|Hollow|Close|Square|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Trail|Walk|Gardens|Hill|"
+           r"Mews|Grove|Park|Green|Rise|View|Vale|Heights|Alley|Plaza|Loop|Pike|Run|Path|Crossing|Quay|Wharf)")
+# street types that name a street without a house number ("Ridge Road", "Rissik St")
+_STREET_NO_NUMBER = (r"(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Boulevard|Blvd|Parkway|Pkwy|Highway|Hwy|"
+                     r"Terrace|Crescent|Court)")
+# street-type endings of a one-word street name in other European languages (Zeppelinstraße,
+# Lindargata, Ebbevegen, Kerkstraat, Algade): the word must be followed by a house number
+_STREET_ENDINGS = (r"(?:stra(?:ss|ß)e|str\.?|gasse|weg|allee|platz|ring|damm|ufer|gata|gatan|gade|vej|vegen|veien|"
+                   r"v[äa]gen|straat|laan|plein|gracht|katu|tie|utca|ulica|cesta|ulice)")
+_STREET_PREFIX = r"(?:Rue|Rua|Via|Viale|Calle|Avenida|Av\.|Avenue|Piazza|Praça|Plaza|Paseo|Carrer|Chemin|Boulevard|Ulica)"
+_CAP = rf"(?:{WORD}|{UPPER})"  # a capitalised word or a lone capital
+# ", City[, ST] 12345" after a street: a city of 1-3 capitalised (or all-capital) words, then an
+# optional state/region code and a postcode (US ZIP+4, UK, Canadian, Brazilian, 3-5 digits)
+_POSTCODE = (r"(?:[A-Z]{1,3}[ \t]++)?(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]++\d[A-Z]{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|"
+             r"\d{5}-\d{3}|\d{3,5}(?:-\d{4})?)\b")
+_CITY_TAIL = rf"(?:[ \t]*+,[ \t]*+{WORD}(?:[ \t]++{WORD}){{0,2}}+(?:[ \t]*+,?[ \t]*+{_POSTCODE})?)?"
+_UNIT = r"(?:[ \t]*+,?[ \t]*+(?:Apt|Suite|Unit|Flat|Floor|Ste|Room)\.?[ \t]*+#?\w{1,10}+)?"
 ADDRESS_RE = re.compile(
-    rf"\b\d{{1,5}}[ \t]++(?:{WORD}[ \t]++){{1,4}}{_STREET}\b\.?"
-    r"(?:[ \t]*+,?[ \t]*+(?:Apt|Suite|Unit)\.?[ \t]*+\w{1,10}+)?"
-    rf"(?:[ \t]*+,[ \t]*+{WORD}(?:[ \t]++{WORD}){{0,2}})?"
-    r"(?:[ \t]*+,?[ \t]*+[A-Z]{2}[ \t]++\d{5}(?:-\d{4})?)?"
+    rf"\b\d{{1,5}}[A-Za-z]?[ \t]++(?:{_CAP}[ \t]++){{0,4}}{WORD}[ \t]++{_STREET}\b\.?{_UNIT}{_CITY_TAIL}"
+    rf"|\b\d{{1,5}}[A-Za-z]?[ \t]++{_STREET_PREFIX}(?:[ \t]++(?:{_CAP}|de|da|do|dos|das|del|di|la|le|des)){{1,6}}+{_UNIT}{_CITY_TAIL}"
+    rf"|{NOT_AFTER_NAME_CHAR}{_STREET_PREFIX}(?:[ \t]++(?:{_CAP}|de|da|do|dos|das|del|di|la|le|des)){{1,6}}+"
+    rf"[ \t]++\d{{1,5}}[A-Za-z]?\b{_UNIT}{_CITY_TAIL}"
+    rf"|{NOT_AFTER_NAME_CHAR}{UPPER}{LETTER}{{1,30}}(?i:{_STREET_ENDINGS})[ \t]++\d{{1,5}}[A-Za-z]?\b{_UNIT}{_CITY_TAIL}"
+    rf"|{NOT_AFTER_NAME_CHAR}(?:{WORD}[ \t]++){{1,3}}{_STREET_NO_NUMBER}\b\.?"
+    rf"|{NOT_AFTER_NAME_CHAR}{_STREET_PREFIX}(?:[ \t]++(?:de|da|do|dos|das|del|di|la|le|des))?(?:[ \t]++{WORD}){{1,4}}+"
+    rf"|{NOT_AFTER_NAME_CHAR}{UPPER}{LETTER}{{1,30}}(?i:stra(?:ss|ß)e|gasse|gata|gatan|vegen|veien|straat|vej|weg)\b"
+    r"|\b(?:Apt|Suite|Unit|Flat)\.?[ \t]*+#?\d{1,6}[A-Z]?\b"
     r"|(?i:\b(?:address|addr|residence|lives at)\b\.?[ \t]*+:[ \t]*+[^\n]++)"
-    r"|(?i:\bP\.?O\.?\s++Box\s++\d++)",
+    rf"|(?i:\bP\.?[ \t]?O\.?[ \t]*+Box[ \t]++\d++){_CITY_TAIL}",
 )
+_ORG_WORD = rf"(?:{UPPER}[\w'&.\-/]{{0,30}}+|&|and|of|the|for|de|du|des|der|und|di)"
+_ORG_SUFFIX_WORDS = (
+    "Inc", "Incorporated", "LLC", "L.L.C", "Ltd", "Limited", "PLC", "Plc", "Corp", "Corporation", "Co", "Company",
+    "Group", "Holding", "Holdings", "Trust", "Fund", "Partners", "Associates", "Foundation", "Bancorp", "Bank",
+    "Industries", "Technologies", "Systems", "Services", "Solutions", "Enterprises", "International",
+    "Pharmaceuticals", "Therapeutics", "Biosciences", "GmbH", "AG", "SA", "S.A", "SE", "NV", "N.V", "BV", "B.V",
+    "AB", "ASA", "A/S", "Oyj", "SpA", "S.p.A", "SCA", "SAS", "KK", "LP", "L.P", "LLP", "University", "College",
+    "School", "Academy", "Society", "Association", "Council", "Agency", "Ministry", "Church", "Hospice",
+    "Pharmacy", "Practice", "Surgery", "Centre", "Center", "plc")
+# capitalised or all-capital suffixes only: "Technically limited" and "bariatric surgery" are not organisations
+_ORG_SUFFIX = "(?:" + "|".join(sorted({re.escape(w) for s in _ORG_SUFFIX_WORDS for w in (s, s.upper())},
+                                      key=len, reverse=True)) + ")"
 INSTITUTION_RE = re.compile(
     rf"\b(?:(?i:St)\.?[ \t]++)?(?:{WORD}[ \t]++){{1,4}}"
     r"(?i:Hospital|Medical[ \t]++Cent(?:er|re)|Infirmary|Institute|Clinic|Health[ \t]++System|Healthcare|"
     r"Cancer[ \t]++Cent(?:er|re)|Imaging[ \t]++Cent(?:er|re)|Laboratories|Laboratory)\b"
-    r"|(?i:\b(?:institution|hospital|facility)[ \t]*+:[ \t]*+[^\n]++)"
+    rf"|{NOT_AFTER_NAME_CHAR}(?:The[ \t]++)?{UPPER}[\w'&.\-/]{{0,30}}+(?:[ \t]++{_ORG_WORD}){{0,6}},?[ \t]++"
+    rf"{_ORG_SUFFIX}\b\.?(?:[ \t]*+(?i:Ltd|Inc|Co|II|III)\b\.?)?"
+    rf"|{NOT_AFTER_NAME_CHAR}(?:University|College|Bank|Ministry|Department)[ \t]++of(?:[ \t]++(?:{WORD}|the|and)){{1,4}}+"
+    r"|(?i:\b(?:institution|hospital|facility|employer|company|organi[sz]ation)[ \t]*+:[ \t]*+[^\n]++)"
 )
 AGE_RE = re.compile(
     r"\b(?:9\d|1[0-4]\d)[ \t]*+-?[ \t]*+(?:years?|yrs?)[ \t]*+-?[ \t]*+old\b"
@@ -71,11 +107,24 @@ AGE_RE = re.compile(
     r"|\b(?:age[ds]?|aged)[ \t]*+:?[ \t]*+(?:9\d|1[0-4]\d)\b",
     re.IGNORECASE,
 )
+IP_RE = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.])"
+                   r"|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])")
+IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}+(?:[ ]?[A-Z0-9]{1,3})?\b")
+CARD_RE = re.compile(r"\b\d{4}(?:[ \-]?\d{4}){2}(?:[ \-]?\d{1,4}){1,2}\b|\b\d{4}[ \-]?\d{6}[ \-]?\d{5}\b")
+DOMAIN_RE = re.compile(r"(?<![\w@.\-])(?:[A-Za-z0-9\-]{1,63}\.){1,4}+(?:com|org|net|edu|gov|io|info|biz|uk|de|fr|"
+                       r"nl|es|ca|au|ch|se|dk|fi|pl|cz|za|br|jp|cn|ru)(?:/[^\s]*+)?(?![\w\-])")
 PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("EMAIL", EMAIL_RE), ("URL", URL_RE), ("MRN", MRN_RE), ("ID", ID_RE), ("PHONE", PHONE_RE),
-    ("ADDRESS", ADDRESS_RE), ("INSTITUTION", INSTITUTION_RE),
+    ("EMAIL", EMAIL_RE), ("URL", URL_RE), ("URL", DOMAIN_RE), ("MRN", MRN_RE), ("ID", ID_RE), ("ID", IP_RE),
+    ("ID", IBAN_RE), ("ID", CARD_RE), ("PHONE", PHONE_RE), ("ADDRESS", ADDRESS_RE), ("INSTITUTION", INSTITUTION_RE),
 )
 """The pattern steps before names, in order."""
+# after dates (so that 07.03.2024 stays a shiftable date): digit groups that look like a phone
+# number (>= 7 digits in 2-5 groups of 2-5, optional +country code and (area) code), and any
+# token of >= 5 digits, optionally with up to 4 letters around it (licence, account, record numbers)
+INTL_PHONE_RE = re.compile(
+    r"(?<![\w+.,/\-])(?:\+\d{1,3}[ \t.\-]?)?(?:\(\d{1,4}\)[ \t.\-]?)?\d{1,5}(?:[ \t.\-]\d{2,8}){1,4}+(?![\w.,/\-]\d|[\w])")
+_MIN_PHONE_DIGITS = 7
+LONG_ID_RE = re.compile(r"(?<![\w\-])[A-Z]{0,4}\d{5,20}+[A-Z]{0,4}(?![\w\-])")
 
 _CONFIDENCE = {"titled": 0.95, "propagated": 0.85}
 
@@ -123,6 +172,11 @@ def detect_rules(text: str, known_names: Iterable[str] = ()) -> tuple[list[PhiSp
         add("NAME", [m.span() for m in pattern.finditer(masked)], _CONFIDENCE["propagated"])
     add("AGE", [m.span() for m in AGE_RE.finditer(masked)])
     add("DATE", [m.span() for m in DATE_RE.finditer(masked)])
+    for s, e, c in find_gazetteer_names(masked, protected_words()):  # after dates: "Jun", "April" are names too
+        add("NAME", [(s, e)], c)
+    add("PHONE", [m.span() for m in INTL_PHONE_RE.finditer(masked)
+                  if sum(c.isdigit() for c in m.group(0)) >= _MIN_PHONE_DIGITS])
+    add("ID", [m.span() for m in LONG_ID_RE.finditer(masked)])
     return spans, learnt
 
 

@@ -81,7 +81,7 @@ def _signal_line(line: str, i: int, rel: str) -> tuple[str, str, int, int]:
     if len(parts) >= 3:
         gm = _GAIN_RE.match(parts[2])
         gain = _number(gm["gain"]) if gm and gm["gain"] else None
-        if gain is None or gain < 0:
+        if gm is None or gain is None or gain < 0:  # gm None -> gain None: the same test, narrowed for mypy
             raise IngestError(f"gain {parts[2][:20]!r} of signal {i} is not a non-negative number", file=rel,
                               field=f"gain[{i}]")
         if gm["base"] is not None and not re.fullmatch(r"[+-]?\d+", gm["base"].strip()):
