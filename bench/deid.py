@@ -19,13 +19,18 @@ Two evaluation sets, neither produced by this project's generators:
    vocabulary; the negation-aware findings extraction of bench/reports.py is run on the
    unscrubbed and on each scrubbed text (its precision/recall must stay within 0.01).
 
+Split: the rules were designed looking only at the ``dev`` split (templates, identities and
+organisations of even index in their files); the reported numbers are on the held-out ``test``
+split (odd index: templates, people and organisations never seen while designing), see
+:data:`SPLITS`.
+
 Metrics: token-level (``\\w+`` tokens). Recall per gold type = gold tokens covered by any
 predicted span (of any type, as in the i2b2 evaluations); ``entity_recall`` = entities whose
 every token is covered (a partly covered name still leaks). Precision = predicted tokens that
 are gold, over predicted tokens. Every detector runs once per text; the combinations merge
 those spans exactly as :class:`clinfusion.privacy.phi.PhiPipeline` does.
 
-Usage: ``python bench/deid.py [--n-sentences 1500] [--n-iu N] [--out bench/results/deid.json]``
+Usage: ``python bench/deid.py [--n-sentences 1500] [--split test] [--n-iu N] [--out bench/results/deid.json]``
 """
 
 from __future__ import annotations
@@ -267,7 +272,9 @@ def main() -> None:
                                           "the rules), test = odd-index ones (held out)",
                             "name_words_in_presidio_deny_list": _name_overlap(), **independent},
         "iu_xray": iu, "targets": TARGETS,
-        "notes": {"presidio": "pattern recognizers + Faker name deny-list; no spaCy NER model installable here",
+        "notes": {"rules": "patterns + word-list names (philter-lite firstnames/lastnames/nonames sets, Faker names) "
+                           "+ street/postcode, organisation-suffix and identifier patterns",
+                  "presidio": "pattern recognizers + Faker name deny-list; no spaCy NER model installable here",
                   "philter_nltk_tagger": "installed" if nltk_tagger_available() else "absent: shape-based POS fallback"},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -54,7 +54,7 @@ def pathology(ws: Workspace, pid: str) -> None:
         viewers.slide_viewer(args, layers, key=f"slide_{pid}_{s['item']}")
         finest = ("all levels embedded" if args["finest_level"] == args["full_level"] else
                   f"levels 0-{args['finest_level']} of {args['full_level']} embedded (byte budget)")
-        st.caption(f"deep zoom: {args['width']}x{args['height']} px pyramid from the stored tiles; {finest}, "
+        st.caption(f"deep zoom: {args['full_width']}x{args['full_height']} px pyramid from the stored tiles; {finest}, "
                    f"{args['bytes'] / 2**20:.1f} MiB in this page. Drag: pan; wheel: zoom; click a tile: its score. {why}")
 
 

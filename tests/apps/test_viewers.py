@@ -53,7 +53,7 @@ def test_slide_viewer_gets_the_pyramid_and_attention_layer(patient_app, review_w
     slides = workspace_data.pathology_slides(Workspace.open(review_ws), pid)
     sv = next(v for k, v in components(patient_app).items() if k.endswith("cf_slide_viewer"))
     expect = dzi.viewer_payload(slides[0]["dir"])
-    assert (sv["width"], sv["height"], sv["levels"]) == (expect["width"], expect["height"], expect["levels"])
+    assert (sv["full_width"], sv["full_height"], sv["levels"]) == (expect["full_width"], expect["full_height"], expect["levels"])
     assert set(sv["tiles"]) == set(expect["tiles"]) and sv["finest_level"] == expect["finest_level"]
     first = Image.open(io.BytesIO(base64.b64decode(sv["tiles"]["0/0_0"])))
     assert first.size == (1, 1)
@@ -66,9 +66,10 @@ def test_ecg_is_true_scale_and_gain_changes_it(patient_app):
     ecg = [i for i in inline_images(patient_app) if i.caption.startswith("12-lead ECG")]
     assert ecg and "25 mm/s, 10 mm/mV at 96 dpi" in ecg[0].caption
     w, h = Image.open(io.BytesIO(ecg[0].png)).size
-    item = next(k for k in patient_app.session_state.filtered_state if k.startswith("ecg_gain_"))
-    patient_app.selectbox(key=item).set_value(20.0).run()
-    patient_app.selectbox(key=item.replace("gain", "speed")).set_value(50.0).run()
+    gain = next(s for s in patient_app.selectbox if s.label == "gain (mm/mV)")
+    assert gain.options == ["5.0", "10.0", "20.0"] and gain.value == 10.0
+    gain.set_value(20.0).run()
+    next(s for s in patient_app.selectbox if s.label == "speed (mm/s)").set_value(50.0).run()
     big = [i for i in inline_images(patient_app) if i.caption.startswith("12-lead ECG")][0]
     assert "50 mm/s, 20 mm/mV at 96 dpi" in big.caption
     w2, h2 = Image.open(io.BytesIO(big.png)).size

@@ -19,6 +19,9 @@ several app replicas, in PostgreSQL (``CLINFUSION_REVIEW_DB`` / ``--review-db``)
 | ``experiments.py`` | read-only listing of MLflow runs and registry versions of the workspace |
 | ``attention.py`` | slide attention heatmaps from a run's per-token attention weights |
 | ``similarity.py`` | mean-pooled token features for similar patients when a run has no fused embeddings |
+| ``ct_volume.py`` | the CT viewer's volume: display orientation, HU-preserving block-mean downsampling, windows, region overlay |
+| ``dzi.py`` | Deep Zoom pyramid of a slide from the workspace's stored pixels (OpenSlide DeepZoomGenerator geometry), heat layers |
+| ``ecg_paper.py`` | the 12-lead ECG at true paper scale (mm/s, mm/mV, calibration pulse, flagged leads) |
 """
 
 from __future__ import annotations

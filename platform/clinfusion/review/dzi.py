@@ -175,7 +175,7 @@ def jpeg_b64(rgb: np.ndarray, quality: int = JPEG_QUALITY) -> str:
 def viewer_payload(slide_dir: Path, budget_bytes: int = BUDGET_BYTES) -> dict[str, Any]:
     """JSON-ready arguments of the slide viewer: the embedded tiles and the pyramid geometry.
 
-    Keys: ``width``, ``height`` (full level px), ``slide_width``, ``slide_height`` (level-0 px),
+    Keys: ``full_width``, ``full_height`` (full level px), ``slide_width``, ``slide_height`` (level-0 px),
     ``levels`` (count), ``tile_size``, ``overlap``, ``tiles`` {"L/col_row": base64 JPEG},
     ``finest_level`` (finest level embedded), ``full_level`` (finest level of the pyramid),
     ``mpp_full`` (micrometres per full-level px or None), ``bytes`` (embedded base64 size).
@@ -205,7 +205,7 @@ def viewer_payload(slide_dir: Path, budget_bytes: int = BUDGET_BYTES) -> dict[st
         if sp.pixels is None and k >= 1.0 / sp.thumb_ds:
             break  # no finer pixels than the thumbnail's
     full_w, full_h = sp.full_size
-    return {"width": full_w, "height": full_h, "slide_width": sp.width, "slide_height": sp.height, "levels": len(dims),
+    return {"full_width": full_w, "full_height": full_h, "slide_width": sp.width, "slide_height": sp.height, "levels": len(dims),
             "tile_size": TILE_SIZE, "overlap": OVERLAP, "tiles": tiles, "finest_level": finest, "full_level": len(dims) - 1,
             "mpp_full": (sp.mpp / sp.scale) if sp.mpp else None, "bytes": used}
 

@@ -13,8 +13,9 @@ _SCRIPT = textwrap.dedent('''
     import importlib, re
     N = 100_000
     INPUTS = ["A" * N, "a" * N, " " * N, "a." * (N // 2), "1/" * (N // 2), "Ab, " * (N // 4), "Dr. " * (N // 4),
-              "1" * N, "29-Sep-" * (N // 7), "\\u00d1" * N, "a-" * (N // 2), "\\n" * N]
-    MODULES = [f"clinfusion.privacy.phi.{m}" for m in ("base", "charclass", "dates", "names", "rules", "terms",
+              "1" * N, "29-Sep-" * (N // 7), "\\u00d1" * N, "a-" * (N // 2), "\\n" * N,
+              "Ab Inc " * (N // 7), "12 " * (N // 3), "Abgasse 1, " * (N // 11)]
+    MODULES = [f"clinfusion.privacy.phi.{m}" for m in ("base", "charclass", "dates", "gazetteer", "names", "rules", "terms",
                "merge", "replace", "pipeline", "presidio", "philter")]
     patterns = [(f"{m}.{k}", v) for m in MODULES for k, v in vars(importlib.import_module(m)).items()
                 if isinstance(v, re.Pattern)]

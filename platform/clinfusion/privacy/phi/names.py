@@ -1,6 +1,6 @@
-"""Find person names in report text: titles, labelled fields, credentials, and propagation.
+"""Find person names in report text: titles, labelled fields, credentials, propagation, word lists.
 
-Three sources of evidence, from strongest to weakest:
+Four sources of evidence, from strongest to weakest:
 
 1. A title (``Dr.``, ``Mr.``, ``Mrs.``, ``Ms.``, ``Prof.``) followed by capitalised words.
 2. A labelled field (``Patient:``, ``Name:``, ``Referring physician:``, ``Electronically signed
@@ -8,6 +8,11 @@ Three sources of evidence, from strongest to weakest:
    ``Family, Given`` and DICOM ``Family^Given`` forms.
 3. Every word learnt from 1-2 (and from names the caller already knows, e.g. from another report
    of the same patient) is then replaced wherever it occurs in the text, case-insensitively.
+
+4. Without a title: capitalised words of the name word lists (:mod:`.gazetteer`; philter-lite's
+   first/last-name sets and Faker's names, minus philter's whitelist of common words), ambiguous
+   ones (``Rose``, ``Hope``) only beside another name or after a cue, and unlisted capitalised
+   words inside a sentence (:func:`find_gazetteer_names`). These are not learnt for propagation.
 
 Words of the protected medical term list (eponyms such as Hodgkin, Wilms, Paget) and common
 report words are never learnt as names, so ``Hodgkin lymphoma`` survives even if a physician

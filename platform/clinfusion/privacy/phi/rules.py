@@ -5,7 +5,16 @@ Patterns run in a fixed order on a *masked* copy of the text: protected medical 
 same length, so offsets never move and no later pattern can match inside an earlier span
 (e-mail before URL, identifiers before phone numbers, addresses and institutions before names).
 Then: person names by titles, labels and credentials (:mod:`.names`), every learnt name word
-(and the caller's ``known_names``) wherever it recurs, ages over 89, and dates (:mod:`.dates`).
+(and the caller's ``known_names``) wherever it recurs, ages over 89, dates (:mod:`.dates`), bare
+names by word lists (:func:`.names.find_gazetteer_names`, after dates so that ``Jun`` in
+``07 Jun 2025`` stays a date), and last, phone numbers in international digit groups and long
+digit identifiers (after dates, so that ``07.03.2024`` stays a shiftable date).
+
+Addresses cover US/UK street forms, one-word European street names with a house number
+(``Kirchgasse 7``), Romance prefixes (``Via Garibaldi 21``), units, P.O. boxes and a trailing
+``, City[, ST] postcode``; institutions are capitalised sequences ending in a health keyword
+(``Hospital``, ``Clinic``) or an organisation suffix (``Inc``, ``Ltd``, ``GmbH``, ``University``,
+``Foundation``: capitalised or all-capital only, so ``bariatric surgery`` survives).
 """
 
 from __future__ import annotations
