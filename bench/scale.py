@@ -291,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", default="", help="comma-separated stages to run under cProfile")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "scale.json")
     ap.add_argument("--png", type=Path, default=None, help="plot (default: --out with .png)")
+    ap.add_argument("--resume", action="store_true", help="keep the sizes already in --out (same master cohort "
+                    "and settings; each row keeps its own measured_at and load) and run only the missing ones")
     args = ap.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
     if not sizes or sizes[0] < 10:
@@ -310,14 +312,28 @@ def main(argv: list[str] | None = None) -> int:
     train_cfg, retrain_cfg = _write_configs(args.work, args.stack)
     print(f"master cohort {master} ({n_master} patients) ready in {time.perf_counter() - t0:.0f} s", flush=True)
     rows: list[dict[str, Any]] = []
+    if args.resume and args.out.exists():
+        old = json.loads(args.out.read_text())
+        if old.get("master_cohort", {}).get("path") != str(master) or old.get("train", {}).get("models", "").endswith(
+                "+ stack") != args.stack:
+            ap.error(f"--resume: {args.out} was measured on another master cohort or train setting")
+        rows = [r for r in old.get("sizes", []) if r["patients"] in sizes]
+        for r in rows:
+            r.setdefault("measured_in", "an earlier run (--resume)")
+        load_before = old.get("load_avg_before", load_before)
     result: dict[str, Any] = {}
     for n in sizes:
+        if any(r["patients"] == n for r in rows):
+            continue
         rows.append(bench_size(n, master, args.work, patients, train_cfg, retrain_cfg, profile))
+        rows[-1]["measured_at_utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        rows.sort(key=lambda r: r["patients"])
+        row = next(r for r in rows if r["patients"] == n)
         if args.incremental:  # after every size, so a run stopped early still has it on its largest size
             incr = incremental(n, args.incremental, master, args.work, patients)
-            rows[-1]["incremental"] = incr
+            row["incremental"] = incr
             print(f"  {n:4d} +{args.incremental} new: ingest {incr['ingest']['seconds']:.1f} s, featurize "
-                  f"{incr['featurize']['seconds']:.1f} s (full featurize {rows[-1]['stages']['featurize']['seconds']:.1f} s)",
+                  f"{incr['featurize']['seconds']:.1f} s (full featurize {row['stages']['featurize']['seconds']:.1f} s)",
                   flush=True)
         result = {
             "benchmark": "scale", "issue": 20, "cpu_count": os.cpu_count(),
@@ -329,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
             "complete": len(rows) == len(sizes),
             "master_cohort": {"patients": n_master, "path": str(master), "generate": json.loads((master / ".complete").read_text())},
             "load_avg_before": load_before, "load_avg_after": [round(x, 2) for x in os.getloadavg()],
+            "resumed": bool(args.resume) and any("measured_in" in r for r in rows),
             "reference": "the smallest size in the same run (per-patient cost ratio); the largest size's full "
                          "featurize time (incremental)",
             **(summarize(rows, rows[-1].get("incremental")) if len(rows) > 1 else {}),

@@ -74,10 +74,14 @@ def test_ct_scrolls_and_slide_zooms_in_chromium(live_app, review_ws, tmp_path): 
             view.hover()
             for _ in range(4):
                 page.mouse.wheel(0, -120)
-            sv.wait_for_function(f"() => window.__cfslide.served > {served0}")
+            # zoomed in: a finer pyramid level is drawn and every tile it needed has been served (decoded and drawn;
+            # S.needed[k] = -1 once served, a time while waiting); tiles may have been prefetched before they were needed
+            sv.wait_for_function("""(l0) => { const S = window.__cfslide, L = Number(document.getElementById('status')
+                .textContent.split('level ')[1].split(' ')[0]);
+              const ks = Object.keys(S.needed).filter(k => k.startsWith(L + '/'));
+              return L > l0 && ks.length > 0 && ks.every(k => S.needed[k] === -1 && S.cache[k]); }""", arg=level0)
             level1 = int(s_status.text_content().split("level ")[1].split(" ")[0])
-            assert level1 > level0  # zoomed in: a finer pyramid level is drawn, its tiles served
-            assert sv.evaluate("() => window.__cfslide.requested") >= sv.evaluate("() => window.__cfslide.served") > served0
+            assert level1 > level0 and sv.evaluate("() => window.__cfslide.served") >= served0 > 0
             view.click()
             expect(sv.locator("#info")).to_contain_text("level-0 px")
             page.screenshot(path=tmp_path / "slide.png", full_page=True)

@@ -117,13 +117,13 @@ def test_live_server_sends_patient_images_inline_only(media_ws: Path, tmp_path: 
                 page.get_by_role("button", name="Log in").click()
                 expect(page.get_by_role("heading", name="Cohort")).to_be_visible(timeout=90_000)
                 page.get_by_role("button", name="Open patient").click()
-                ct = page.locator('figure.cf-image img[src^="data:image/png;base64,"]').first
-                expect(ct).to_be_visible(timeout=90_000)  # the CT slice, rendered by the browser
-                assert page.evaluate("document.querySelector('figure.cf-image img').naturalWidth") > 0
+                expect(page.get_by_text("lung window").first).to_be_visible(timeout=90_000)  # CT viewer (volume in its args)
                 page.get_by_role("tab", name="Pathology").click()
-                expect(page.locator('figure.cf-image img[alt="thumbnail"]').first).to_be_visible()
+                thumb = page.locator('figure.cf-image img[alt="thumbnail"][src^="data:image/png;base64,"]').first
+                expect(thumb).to_be_visible()  # rendered by the browser from the data: URI
+                assert thumb.evaluate("img => img.naturalWidth") > 0
                 page.get_by_role("tab", name="ECG").click()
-                expect(page.locator("figure.cf-image img").nth(3)).to_be_attached()  # CT, thumbnail, overlay, ECG
+                expect(page.locator("figure.cf-image img").nth(2)).to_be_attached()  # thumbnail, overlay, ECG
                 page.get_by_role("button", name="Log out").click()
                 expect(page.get_by_role("textbox", name="user name")).to_be_visible(timeout=90_000)
                 assert page.locator("figure.cf-image img").count() == 0
