@@ -148,10 +148,6 @@ def _timeline(root: str, pid: str, stamp: float):
     return workspace_data.timeline(Workspace(Path(root)), pid)
 
 
-@st.cache_resource(show_spinner=False)
-def axial(path: str):
-    return workspace_data.load_axial(Path(path))
-
 
 @st.cache_data(show_spinner=False)
 def genomics(root: str):
@@ -188,23 +184,6 @@ def _served_predictions(root: str, served: dict, stamp: float):
     return load_served(root, served)
 
 
-@st.cache_data(show_spinner=False)
-def slide_heatmap(root: str, run_id: str, pid: str, item: str, slide_dir: str):
-    """``(overlay or None, caption)`` of a slide's per-tile attention under the served model
-    (see clinfusion.review.attention); a caption alone when there is no trained model."""
-    from clinfusion.review import attention
-
-    preds, _ = predictions(root)
-    if preds is None or preds.run_id != run_id:
-        return None, "attention heatmap: no served model for this workspace"
-    weights = attention.read_patient_attention(preds.artifact_dir / attention.ATTENTION_FILE, pid)
-    tokens = None
-    if weights is not None and (weights["modality"] == "pathology").any():
-        from clinfusion.modalities.pathology.heatmap import prototype_tokens
-
-        tokens = prototype_tokens(Path(root), pid, int((weights["modality"] == "pathology").sum()))
-    return attention.slide_heatmap(Path(slide_dir), weights, item, tokens)
-
 
 def token_features(root: str):
     """Mean-pooled token features of the workspace (similar patients without a logged fused embedding)."""
@@ -238,14 +217,6 @@ def png(fig) -> bytes:
     plt.close(fig)
     return buf.getvalue()
 
-
-@st.cache_data(show_spinner=False)
-def ecg_png(artifact_dir: str, window: int) -> bytes:
-    from clinfusion.modalities.ecg.artifact import load_signal
-    from clinfusion.review.plots import ecg_figure
-
-    a = load_signal(Path(artifact_dir))
-    return png(ecg_figure(a.signal[window], a.fs_hz, a.present, f"window {window + 1} of {len(a.signal)}; 25 mm/s, 10 mm/mV"))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -107,8 +107,8 @@ def fresh_cache():
 
 def test_pathology_tab_overlays_tile_attention(review_ws, monkeypatch, fresh_cache):
     app = _open_patient(review_ws, monkeypatch, _patient_with_pathology(review_ws))
-    captions = [img.caption for img in inline_images(app)]
-    assert any(c.startswith("attention heatmap: the final model's attention-pooling weight") for c in captions)
+    captions = [c.value for c in app.caption]
+    assert any("heatmap: the final model's attention-pooling weight per tile" in c for c in captions)
     assert any("fused embeddings" in m.value for m in app.markdown)
 
 
@@ -120,7 +120,7 @@ def test_older_runs_show_captions_and_pooled_token_neighbours(review_ws, monkeyp
     monkeypatch.setattr(predictions, "_optional", lambda run, name: None if name == "embeddings.csv" else real(run, name))
     monkeypatch.setattr(attention, "ATTENTION_FILE", "no_such_file.parquet")
     app = _open_patient(review_ws, monkeypatch, _patient_with_pathology(review_ws))
-    assert not [img for img in inline_images(app) if img.caption.startswith("attention heatmap")]
+    assert not [c for c in app.caption if "attention-pooling weight per tile" in c.value]
     assert any("logged no token_attention.parquet" in c.value for c in app.caption)
     assert any("mean-pooled tokens" in m.value for m in app.markdown)
     frames = [d.value for d in app.dataframe]
