@@ -2,7 +2,8 @@
 
 Registry: ``ENCODERS`` (``handcrafted``, default, offline; ``cnn``, a MONAI ResNet from a local
 checkpoint; ``timm``, any timm architecture from local weights, e.g. UNI or Virchow2;
-``open_clip``, the image tower of a local open_clip model). Tokens: ``[T, D]`` with positions ``[T, 2]`` = tile top-left (x, y) in level-0
+``open_clip``, the image tower of a local open_clip model; ``conch``, CONCH's image tower from its
+checkpoint). Tokens: ``[T, D]`` with positions ``[T, 2]`` = tile top-left (x, y) in level-0
 pixels and groups ``[T]`` = slide index within the patient (slides ordered by their masked
 source path, listed in ``meta["slides"]``).
 """
@@ -20,6 +21,7 @@ from clinfusion.errors import FeaturizeError
 from clinfusion.featurize.base import Encoder
 from clinfusion.featurize.tokens import TokenSet
 from clinfusion.modalities.pathology.cnn import CnnConfig, CnnTileEncoder
+from clinfusion.modalities.pathology.conch_encoder import ConchConfig, ConchTileEmbedder
 from clinfusion.modalities.pathology.open_clip_encoder import OpenClipConfig, OpenClipTileEmbedder
 from clinfusion.modalities.pathology.prototypes import DEFAULT_PROTOTYPE_ABOVE, DEFAULT_SLIDE_PROTOTYPES
 from clinfusion.modalities.pathology.timm_encoder import (
@@ -166,6 +168,18 @@ class OpenClipEncoder(_PixelTileEncoder):
         return OpenClipTileEmbedder(self.config)
 
 
+class ConchEncoder(_PixelTileEncoder):
+    """CONCH's image tower (CoCa ViT-B/16 + attentional pooling) from local weights; see conch_encoder.py."""
+
+    name = "conch"
+    version = "1"
+    Config = ConchConfig
+    config: ConchConfig  # validated by Encoder.__init__ with Config
+
+    def embedder(self) -> TileEmbedder:
+        return ConchTileEmbedder(self.config)
+
+
 ENCODERS: dict[str, type[Encoder]] = {"handcrafted": HandcraftedEncoder, "cnn": CnnEncoder, "timm": TimmEncoder,
-                                      "open_clip": OpenClipEncoder}
+                                      "open_clip": OpenClipEncoder, "conch": ConchEncoder}
 DEFAULT_ENCODER = "handcrafted"

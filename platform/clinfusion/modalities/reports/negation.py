@@ -163,10 +163,10 @@ def _colon_value(sentence: str, span: tuple[int, int]) -> Assertion | None:
     pseudo = _PSEUDO_RE.match(value)
     if pseudo is not None:
         return None
-    for pattern, kind in ((_COLON_NEG_RE, "absent"), (_COLON_UNC_RE, "uncertain")):
-        m = pattern.match(value)
-        if m is not None:
-            return kind  # type: ignore[return-value]
+    if _COLON_NEG_RE.match(value) is not None:
+        return "absent"
+    if _COLON_UNC_RE.match(value) is not None:
+        return "uncertain"
     return None
 
 
