@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import tempfile
@@ -128,7 +129,8 @@ def _filter_changes(page, n: int) -> tuple[str, list[float]]:
         widget.locator("input").click()
         page.evaluate(ARM_JS)  # flags the start of the rerun the change triggers
         if i % 2 == 0:
-            option = page.get_by_role("option").first
+            # a real value, not the multiselect's "Select all" entry (which would leave the count unchanged)
+            option = page.get_by_role("option").filter(has_not_text=re.compile(r"^Select all$")).first
             option.wait_for()
             t = time.perf_counter()
             option.click()
@@ -194,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     opened, filt, ref = _stats(m["open_s"]), _stats(m["filter_s"]), _stats(health)
     result = {
         "workspace": str(args.workspace), "patients": m["patients"], "repeats": args.repeats,
+        "load_avg_1_5_15_after": [round(v, 2) for v in os.getloadavg()], "cpus": os.cpu_count(),
         "measured_until": "script run finished, no stale element, every <img> decoded, every iframe loaded, heading shown",
         "patient_page_from_cohort_row_click": opened, "cohort_filter_change": {**filt, "filter": m["filter"]},
         "reference_health_round_trip": ref,

@@ -75,9 +75,18 @@ def _slide_layers(ws: Workspace, preds, pid: str, s: dict) -> tuple[list, str]:
     scores = dzi.attention_scores(s["dir"], weights, s["item"], tokens)
     if scores is None:
         return [], "heatmap: the model has no tile weights for this slide."
-    return [dzi.heat_layer(s["dir"], scores, "attention weight")], (
-        "heatmap: the final model's attention-pooling weight per tile (inferno, lowest to highest on this slide); "
-        "attribution: not logged by this run.")
+    layers = [dzi.heat_layer(s["dir"], scores, "attention weight")]
+    path = preds.artifact_dir / attention.ATTRIBUTION_FILE
+    ig = attention.read_patient_attention(path, pid)
+    ig_scores = dzi.attention_scores(s["dir"], attention.attribution_as_weights(weights, ig), s["item"], tokens)
+    if ig_scores is not None:
+        layers.append(dzi.heat_layer(s["dir"], ig_scores, "attribution (integrated gradients)"))
+        what = ("the 'heatmap' box switches to the attribution: integrated gradients of the risk per tile "
+                "(> 0 raises it).")
+    else:
+        what = f"attribution: the served run logged no pathology rows in {attention.ATTRIBUTION_FILE}."
+    return layers, ("heatmap: the final model's attention-pooling weight per tile (inferno, lowest to highest on this "
+                    f"slide); {what}")
 
 
 def ecg(ws: Workspace, pid: str) -> None:

@@ -44,7 +44,7 @@ def breslow_cumhaz(eta: np.ndarray, time: np.ndarray, event: np.ndarray, at: np.
     order, end = risk_set_index(time)
     s0 = np.cumsum(w[order])[end]
     ev = event == 1
-    jumps = 1.0 / s0[ev] / np.exp(eta.max())
+    jumps = np.exp(-eta.max()) / s0[ev]  # exp(-max) underflows quietly to 0 where exp(max) would overflow
     t_ev = time[ev]
     srt = np.argsort(t_ev)
     cum = np.concatenate([[0.0], np.cumsum(jumps[srt])])

@@ -109,6 +109,7 @@ def test_pathology_tab_overlays_tile_attention(review_ws, monkeypatch, fresh_cac
     app = _open_patient(review_ws, monkeypatch, _patient_with_pathology(review_ws))
     captions = [c.value for c in app.caption]
     assert any("heatmap: the final model's attention-pooling weight per tile" in c for c in captions)
+    assert any("switches to the attribution: integrated gradients" in c for c in captions)  # second layer
     assert any("fused embeddings" in m.value for m in app.markdown)
 
 

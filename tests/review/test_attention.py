@@ -51,3 +51,17 @@ def test_read_patient_attention_filters_and_handles_a_missing_file(tmp_path):
     pd.concat([_tokens([1.0]), _tokens([1.0]).assign(patient_id="q")]).to_parquet(path, index=False)
     assert read_patient_attention(path, "q")["patient_id"].tolist() == ["q"]
     assert read_patient_attention(path, "nobody").empty
+
+
+def test_attributions_take_the_place_of_their_tokens():
+    from clinfusion.review.attention import attribution_as_weights
+
+    att = pd.concat([_tokens([0.3, 0.5]), _tokens([0.2], item="s2").assign(token_index=2),
+                     _tokens([0.9]).assign(modality="genomics")], ignore_index=True)
+    ig = pd.DataFrame({"patient_id": "p", "modality": ["pathology", "pathology", "genomics"],
+                       "token_index": [1, 2, 0], "attribution": [-0.4, 0.7, 5.0]})
+    out = attribution_as_weights(att, ig)
+    assert list(out["token_index"]) == [1, 2] and list(out["weight"]) == [-0.4, 0.7]
+    assert list(out["source"]) == ["s1", "s2"] and list(out["pos_0"]) == [512.0, 0.0]  # positions from attention
+    assert set(out["modality"]) == {"pathology"}
+    assert attribution_as_weights(att, None) is None and attribution_as_weights(None, ig) is None

@@ -35,12 +35,30 @@ clin = ui.cohort_frame(root).set_index("patient_id").loc[[pid]]
 st.dataframe(clin, width="stretch")
 st.subheader("timeline")
 st.dataframe(ui.timeline(root, pid), hide_index=True, width="stretch")
+
+
+# Each tab is a fragment: a widget inside one (ECG gain, CT series, review form) reruns that tab
+# only, so the CT volume and slide pyramid are not sent to the browser again. The session is
+# re-validated on every fragment run as on every page run.
+@st.fragment
+def _tab(panel, pid: str) -> None:
+    ui.require("view")
+    panel(ui.workspace(), pid)
+
+
+@st.fragment
+def _prediction_and_review(pid: str) -> None:
+    me = ui.require("view")
+    preds = panels.prediction(ui.workspace(), pid)
+    panels.review_form(ui.workspace(), pid, preds)
+    st.subheader("reviews of this patient")
+    st.dataframe(reviews.for_role(reviews.list_reviews(ui.workspace().root, pid), me.role), hide_index=True,
+                 width="stretch")
+
+
 tabs = st.tabs(["Radiology", "Pathology", "ECG", "Genomics", "Reports", "Prediction and review"])
 for tab, panel in zip(tabs[:5], (panels.radiology, panels.pathology, panels.ecg, panels.genomics, panels.reports), strict=True):
     with tab:
-        panel(ws, pid)
+        _tab(panel, pid)
 with tabs[5]:
-    preds = panels.prediction(ws, pid)
-    panels.review_form(ws, pid, preds)
-    st.subheader("reviews of this patient")
-    st.dataframe(reviews.for_role(reviews.list_reviews(ws.root, pid), session.role), hide_index=True, width="stretch")
+    _prediction_and_review(pid)

@@ -17,6 +17,7 @@ import pandas as pd
 from clinfusion.featurize.tokens import TokenSet
 
 ATTENTION_FILE = "token_attention.parquet"
+ATTRIBUTION_FILE = "token_attributions.parquet"
 
 
 def read_patient_attention(path: Path, pid: str) -> pd.DataFrame | None:
@@ -85,3 +86,29 @@ def slide_heatmap(slide_dir: Path, attention: pd.DataFrame | None, item: str,
     return img, (f"attention heatmap: the final model's attention-pooling weight of {len(rows)} tile tokens "
                  f"({share:.0%} of the patient's pathology attention on this slide); inferno colours scaled from the "
                  "lowest (dark) to the highest weight on this slide")
+
+
+def attribution_as_weights(attention: pd.DataFrame | None, attributions: pd.DataFrame | None,
+                           modality: str = "pathology") -> pd.DataFrame | None:
+    """The ``modality`` rows of a patient's attention table with ``weight`` replaced by the token's
+    integrated-gradients attribution (``token_attributions.parquet``, joined on ``token_index``).
+
+    The attention table carries each token's slide (``source``) and tile position, the attribution
+    table only the token index, so the join gives attributions a place on the slide; tokens without
+    an attribution are dropped. Attributions are signed (> 0 raises the predicted risk).
+
+    Args:
+        attention: the patient's rows of ``token_attention.parquet`` (:func:`read_patient_attention`).
+        attributions: the patient's rows of ``token_attributions.parquet`` (columns ``modality``,
+            ``token_index``, ``attribution``).
+
+    Returns:
+        Rows shaped like ``attention`` (``weight`` = attribution), or None when either table is absent.
+    """
+    if attention is None or attributions is None:
+        return None
+    att = attention[attention["modality"] == modality].drop(columns=["weight"])
+    ig = attributions.loc[attributions["modality"] == modality, ["token_index", "attribution"]]
+    merged = att.merge(ig, on="token_index", how="inner").rename(columns={"attribution": "weight"})
+    return merged.assign(modality=modality)
+
