@@ -50,3 +50,14 @@ def _train(ws: Path, cfg: Path) -> None:
     rc = main(["train", "--workspace", str(ws), "--config", str(cfg), "--folds", "2", "--json", str(cfg.with_suffix(".json"))])
     if rc != 0:
         raise RuntimeError(f"clinfusion train failed on the test workspace (exit {rc})")
+
+
+@pytest.fixture
+def live_app(review_ws, tmp_path):
+    """The review app served for the session's workspace on a free loopback port (its URL)."""
+    from clinfusion.review import server
+
+    proc, url = server.start(review_ws, log=tmp_path / "server.log")
+    yield url
+    server.stop(proc)
+
