@@ -10,9 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
-import secrets
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from clinfusion.review.store import AUDIT, engine
+from clinfusion.workspace.keyfile import secret_bytes
 
 ACTIONS = (
     "login", "login_failed", "login_locked", "lockout", "logout", "session_revoked",
@@ -28,7 +26,6 @@ ACTIONS = (
     "review", "export_reviews", "export", "user_add", "user_change", "user_remove",
 )
 AUDIT_KEY_PATH = Path(".secrets") / "audit.key"
-_KEYS: dict[str, bytes] = {}  # key file -> key, per process
 
 
 def record(ws_root: str | Path, username: str, role: str, action: str, patient_id: str = "", *,
@@ -84,20 +81,4 @@ def _key(ws_root: str | Path, db: str | None) -> bytes:
     (kept for a uniform call signature).
     """
     del db
-    path = Path(ws_root) / AUDIT_KEY_PATH
-    cached = _KEYS.get(str(path))
-    if cached is not None:
-        return cached
-    if not path.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".audit-key-", dir=path.parent)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-        try:
-            os.link(tmp, path)  # atomic, and never replaces a key another process made first
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(tmp)
-    _KEYS[str(path)] = key = bytes.fromhex(path.read_text().strip())
-    return key
+    return secret_bytes(Path(ws_root) / AUDIT_KEY_PATH)

@@ -21,9 +21,7 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,10 +29,10 @@ import sqlalchemy as sa
 
 from clinfusion.review.store import REVOKED_SESSIONS, ReviewError, engine
 from clinfusion.review.users import Session, validate_session
+from clinfusion.workspace.keyfile import secret_bytes
 
 SECRET_PATH = Path(".secrets") / "session.key"
 QUERY_PARAM = "session"
-_SECRETS: dict[str, bytes] = {}
 
 
 def _b64(raw: bytes) -> str:
@@ -48,26 +46,10 @@ def _unb64(text: str) -> bytes:
 def secret(ws_root: str | Path) -> bytes:
     """The signing secret ``WS/.secrets/session.key`` (32 random bytes, hex; 0600), made on first use.
 
-    Created atomically (a temporary file hard-linked into place) so two app processes starting at
-    once agree on one secret.
+    Created atomically by :func:`clinfusion.workspace.keyfile.secret_bytes`, so two app processes
+    starting at once agree on one secret.
     """
-    path = Path(ws_root) / SECRET_PATH
-    cached = _SECRETS.get(str(path))
-    if cached is not None:
-        return cached
-    if not path.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".session-key-", dir=path.parent)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(tmp)
-    _SECRETS[str(path)] = key = bytes.fromhex(path.read_text().strip())
-    return key
+    return secret_bytes(Path(ws_root) / SECRET_PATH)
 
 
 def _sign(ws_root: str | Path, payload: str) -> str:
