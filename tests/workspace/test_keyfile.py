@@ -7,11 +7,10 @@ import stat
 from pathlib import Path
 
 import pytest
-
 from clinfusion.workspace import keyfile
 
 
-def _read_in_child(path: str, queue: "mp.Queue[str]") -> None:
+def _read_in_child(path: str, queue: mp.Queue[str]) -> None:
     keyfile._CACHE.clear()
     queue.put(keyfile.secret_bytes(path).hex())
 
@@ -36,7 +35,7 @@ def test_existing_key_is_never_replaced(tmp_path: Path) -> None:
 def test_concurrent_processes_agree(tmp_path: Path) -> None:
     path = str(tmp_path / ".secrets" / "race.key")
     ctx = mp.get_context("fork")
-    queue: "mp.Queue[str]" = ctx.Queue()
+    queue: mp.Queue[str] = ctx.Queue()
     procs = [ctx.Process(target=_read_in_child, args=(path, queue)) for _ in range(4)]
     for p in procs:
         p.start()
