@@ -12,13 +12,14 @@ Subclasses live in ``modalities/<modality>/features.py`` and are listed there in
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import pandas as pd
 from pydantic import BaseModel
 
 from clinfusion.configio import NoOptions
-from clinfusion.errors import ConfigError
+from clinfusion.errors import ConfigError, FeaturizeError
 from clinfusion.featurize.options import RUNTIME_OPTIONS, validate_options
 from clinfusion.featurize.tokens import TokenSet
 from clinfusion.featurize.weights import weights_sha256
@@ -110,6 +111,43 @@ class Encoder(ABC):
 
     def setup(self, ws: Workspace, rows: pd.DataFrame) -> None:  # noqa: B027 (optional hook)
         """Load models or cohort-level artifacts once before encoding (optional)."""
+
+    def cohort_digests(self, ws: Workspace, per_patient: Mapping[str, pd.DataFrame]) -> dict[str, str]:
+        """Per patient, a digest of what its tokens take from cohort-level rows (optional hook).
+
+        A cohort-level item (the clinical table, the genomics matrices) covers every patient, so
+        its content hash changes whenever any patient is added or edited; entered as such in every
+        patient's cache key, one new patient would re-encode the whole cohort. An encoder that can
+        say exactly what each patient's tokens depend on returns it here, and the runner puts that
+        digest in the key in place of the items' hashes (:func:`clinfusion.featurize.cache.cache_key`).
+
+        Args:
+            ws: the workspace.
+            per_patient: pseudonym -> the rows :meth:`encode` gets for that patient.
+
+        Returns:
+            Pseudonym -> digest; a patient left out keeps the items' content hashes in its key
+            (always correct). Default: ``{}``.
+        """
+        return {}
+
+    def output_digests(self, ws: Workspace, per_patient: Mapping[str, pd.DataFrame]) -> dict[str, str]:
+        """:meth:`cohort_digests` for encoders whose cohort-level work is cheap: set up on the
+        cohort rows, encode each patient in memory and digest the tokens themselves
+        (:meth:`TokenSet.content_digest`). Exact by construction (equal digest, equal tokens);
+        it saves the writing and hashing of unchanged token files, not the encoding. A patient
+        whose encoding fails gets no digest (the run encodes it again and records the failure)."""
+        if not per_patient:
+            return {}
+        rows = pd.concat(list(per_patient.values())).drop_duplicates("item_id")
+        self.setup(ws, rows)
+        out: dict[str, str] = {}
+        for pid, own in per_patient.items():
+            try:
+                out[pid] = self.encode(pid, own, ws).content_digest()
+            except FeaturizeError:
+                continue
+        return out
 
     @abstractmethod
     def encode(self, patient_id: str, rows: pd.DataFrame, ws: Workspace) -> TokenSet:

@@ -34,9 +34,23 @@ def cache_dir(ws: Workspace, modality: str, encoder: str) -> Path:
     return ws.tokens_dir / modality / encoder
 
 
-def cache_key(config_hash: str, rows: pd.DataFrame) -> str:
-    """Key of a patient's tokens: encoder config hash + the content of every row it reads."""
-    parts = sorted(f"{r.item_id}:{r.sha256}:{r.code_version}" for r in rows.itertuples())
+def cache_key(config_hash: str, rows: pd.DataFrame, cohort_digest: str | None = None) -> str:
+    """Key of a patient's tokens: encoder config hash + the content of every row it reads.
+
+    Args:
+        config_hash: :meth:`clinfusion.featurize.base.Encoder.config_hash`.
+        rows: the patient's catalog rows (its own items and the cohort-level items covering it).
+        cohort_digest: the encoder's digest of what this patient takes from the cohort-level
+            rows (:meth:`~clinfusion.featurize.base.Encoder.cohort_digests`); when given it
+            replaces those rows' whole-item content hashes, so adding another patient to the
+            table leaves this patient's key unchanged. ``None``: the items' hashes.
+    """
+    def part(r: Any) -> str:
+        if cohort_digest is not None and not r.patient_id:
+            return f"{r.item_id}:patient-digest={cohort_digest}:{r.code_version}"
+        return f"{r.item_id}:{r.sha256}:{r.code_version}"
+
+    parts = sorted(part(r) for r in rows.itertuples())
     return sha256_text(config_hash + "|" + "|".join(parts))
 
 

@@ -119,8 +119,11 @@ def featurize(
     todo: list[tuple[str, pd.DataFrame, str]] = []
     previous = cache.read_index(ws, modality, encoder.name).get("patients", {})
     base = cache.cache_dir(ws, modality, encoder.name)
+    shared = {pid: rows for pid, rows in per_patient.items() if not rows["patient_id"].astype(bool).all()}
+    digests = encoder.cohort_digests(ws, shared) if shared else {}
+    keys = {pid: cache.cache_key(chash, rows, digests.get(pid)) for pid, rows in per_patient.items()}
     for pid, rows in per_patient.items():
-        key = cache.cache_key(chash, rows)
+        key = keys[pid]
         path = cache.token_path(ws, modality, encoder.name, pid, key)
         if path.exists() and not force:
             problem = cache.verify_entry(base, pid, previous.get(pid), key)
@@ -147,7 +150,7 @@ def featurize(
         for pid, written, err in results:
             if err is None:
                 report.encoded.append(pid)
-                index["patients"][pid] = cache.index_entry(Path(written), pid, cache.cache_key(chash, per_patient[pid]))
+                index["patients"][pid] = cache.index_entry(Path(written), pid, keys[pid])
             else:
                 report.failed[pid] = err
                 index["failed"][pid] = err

@@ -15,6 +15,7 @@ A missing modality has *no* TokenSet (never a zero-filled one): the graph marks 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from dataclasses import dataclass, field
@@ -66,6 +67,19 @@ class TokenSet:
     @property
     def dim(self) -> int:
         return int(self.tokens.shape[1])
+
+    def content_digest(self) -> str:
+        """SHA-256 of the token set's content (arrays with dtype and shape, names, meta), independent
+        of how it is serialised (``.npz`` archives carry write times, so their bytes are not)."""
+        h = hashlib.sha256()
+        for name in ("tokens", "positions", "groups"):
+            arr = getattr(self, name)
+            h.update(f"{name}:{'-' if arr is None else f'{arr.dtype.str}{arr.shape}'};".encode())
+            if arr is not None:
+                h.update(np.ascontiguousarray(arr).tobytes())
+        header = {"names": self.names, "feature_names": self.feature_names, "meta": self.meta}
+        h.update(json.dumps(header, default=str, sort_keys=True).encode("utf-8"))
+        return h.hexdigest()
 
     def to_bytes(self) -> bytes:
         """Serialise as an ``.npz`` archive (no pickles)."""

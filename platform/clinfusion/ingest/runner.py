@@ -258,15 +258,26 @@ def _content_hash(item: Item, pz: Pseudonymizer, blocked: str = "") -> str:
     return combine_hashes((pz.token("path", f.rel), one(f)) for f in item.files)
 
 
-def _prepare(ws: Workspace, planned: list[PlannedItem], pz: Pseudonymizer, force: bool):
-    """Split planned items into reusable records and jobs to run."""
+def _prepare(ws: Workspace, planned: list[PlannedItem], pz: Pseudonymizer, force: bool,
+             known: frozenset[str] = frozenset()):
+    """Split planned items into reusable records and jobs to run.
+
+    A cohort-level item (no patient: the clinical table, the genomics matrices) is read against
+    the set of patients in the clinical table (samples of unknown patients are left out), so the
+    keyed hash of that set is part of its signature and content hash: a patient who joins the
+    clinical table makes the unchanged genomics files be read again, now with that patient.
+    """
     reuse: dict[str, dict[str, Any]] = {}
     jobs = []
+    known_token = pz.token("known-patients", "\n".join(sorted(known)))
     for p in planned:
         modality = p.item.modality
         item_id = pz.token("item", f"{modality}:{p.item.primary.rel}")
         code_version = _code_version(modality) if not p.blocked else f"clinfusion-{__version__}"
         sig = list(p.signature) if p.signature is not None else _signature(p.item, pz)
+        cohort_level = p.item.patient_id is None and not p.blocked
+        if cohort_level:
+            sig = [*sig, ["known-patients", known_token]]
         old = state.read_record(ws, item_id)
         fresh = old is not None and not force and old["row"]["code_version"] == code_version
         if p.signature is not None and old is not None and FETCH_FAILED in str(old["row"]["reason"]) and not p.blocked:
@@ -278,6 +289,8 @@ def _prepare(ws: Workspace, planned: list[PlannedItem], pz: Pseudonymizer, force
             jobs.append((p, item_id, p.blocked, code_version, sig))
             continue
         sha = _content_hash(p.item, pz, p.blocked)
+        if cohort_level:
+            sha = combine_hashes([("content", sha), ("known-patients", known_token)])
         if fresh and old is not None and old["row"]["sha256"] == sha and old.get("blocked", "") == p.blocked:
             old["signature"] = sig
             state.write_record(ws, item_id, old)
@@ -329,7 +342,7 @@ def ingest(
     known = frozenset(table.patient_ids)
     remote = any(spec.modalities[m].source != "files" for m in spec.enabled_modalities())
     planned = plan_items(spec, known, pz=pz, previous=state.all_records(ws) if remote else None)
-    reuse, jobs = _prepare(ws, planned, pz, force)
+    reuse, jobs = _prepare(ws, planned, pz, force, known)
     per_item = max(1, workers // max(1, min(workers, len(jobs))))  # workers left over for readers within an item
     contexts = {m: IngestContext(spec, pz, reader_options(spec, m), known, demo, per_item)
                 for m in {p.item.modality for p, *_ in jobs} if m in MODALITY_PLUGINS}

@@ -18,6 +18,7 @@ Shapes:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import pandas as pd
@@ -60,7 +61,7 @@ class ClinicalTokenEncoder(Encoder):
 
     modality = "clinical"
     name = "covariates"
-    version = "2"
+    version = "3"
     Config: ClassVar[type[BaseModel]] = ClinicalTokenConfig
 
     def setup(self, ws: Workspace, rows: pd.DataFrame) -> None:
@@ -73,14 +74,22 @@ class ClinicalTokenEncoder(Encoder):
         if not self.encoding.columns:
             raise FeaturizeError("the clinical table has no covariate column to encode", field="covariates")
 
+    def cohort_digests(self, ws: Workspace, per_patient: Mapping[str, pd.DataFrame]) -> dict[str, str]:
+        """Digests of each patient's tokens (:meth:`Encoder.output_digests`): a patient added to or
+        edited in the cohort-level table re-encodes that patient only."""
+        return self.output_digests(ws, per_patient)
+
     def encode(self, patient_id: str, rows: pd.DataFrame, ws: Workspace) -> TokenSet:
         if not hasattr(self, "features"):
             self.setup(ws, rows)
         if patient_id not in self.features.index:
             raise FeaturizeError(f"patient {patient_id} is not in the clinical table", field="patient_id")
         vec = self.features.loc[[patient_id]].to_numpy()
+        # no statistic is fitted (statistics=False), so the row count is no part of the encoding:
+        # left in, it would change every patient's tokens whenever a patient joins the table
+        encoding = {**self.encoding.to_dict(), "n_fit": 0}
         return TokenSet(vec, names=["clinical"], feature_names=list(self.features.columns),
-                        meta={"encoding": self.encoding.to_dict()})
+                        meta={"encoding": encoding})
 
 
 ENCODERS: dict[str, type[Encoder]] = {"covariates": ClinicalTokenEncoder}

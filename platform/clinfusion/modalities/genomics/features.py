@@ -25,6 +25,7 @@ Shapes:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
@@ -97,6 +98,11 @@ class GeneSetEncoder(Encoder):
         for kind, mat in data.matrices.items():
             pos = {g: i for i, g in enumerate(mat.columns)}
             self.index[kind] = [np.array([pos[g] for g in genes if g in pos], dtype=np.int64) for genes in sets.values()]
+
+    def cohort_digests(self, ws: Workspace, per_patient: Mapping[str, pd.DataFrame]) -> dict[str, str]:
+        """Digests of each patient's tokens (:meth:`Encoder.output_digests`): a patient added to or
+        edited in the cohort-level table re-encodes that patient only."""
+        return self.output_digests(ws, per_patient)
 
     def encode(self, patient_id: str, rows: pd.DataFrame, ws: Workspace) -> TokenSet:
         if not hasattr(self, "data"):
