@@ -26,7 +26,8 @@ _SCRIPT = textwrap.dedent('''
               "abbrev": "e.g. " * (N // 5), "negations": "no effusion " * (N // 12),
               "credentials": "Jos\\u00e9 Mu\\u00f1oz, MD " * (N // 16)}
     MODULES = [f"clinfusion.modalities.reports.{m}" for m in ("deid", "names", "dates", "sections", "negation",
-               "findings", "sentences", "record", "read", "charclass")] + ["clinfusion.modalities.ecg.deid"]
+               "findings", "sentences", "record", "read", "charclass")] + ["clinfusion.modalities.ecg.deid"] + [
+               f"clinfusion.privacy.phi.{m}" for m in ("rules", "names", "dates", "presidio")]
     patterns = [(f"{m}.{k}", v) for m in MODULES for k, v in vars(importlib.import_module(m)).items()
                 if isinstance(v, re.Pattern)]
     patterns += [("deid._terms_pattern", deid._terms_pattern())]

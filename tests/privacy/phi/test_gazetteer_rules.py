@@ -69,6 +69,14 @@ def test_month_names_stay_dates_not_names():
     ("Moved to 1600 Pennsylvania Avenue, Suite 400, Springfield, IL 62704.",
      "1600 Pennsylvania Avenue, Suite 400, Springfield, IL 62704", "ADDRESS"),
     ("Her flat is on Marlowe Road near the park.", "Marlowe Road", "ADDRESS"),
+    ("Write to Sokolovská 1732, Moravský Beroun, MO 793 05 today.", "Sokolovská 1732, Moravský Beroun, MO 793 05",
+     "ADDRESS"),
+    ("Lives at 19 rue La Boétie, PARIS, IL 75014 now.", "19 rue La Boétie, PARIS, IL 75014", "ADDRESS"),
+    ("Moved to Søren Jaabæks vei 148, MANDAL,  4515 in May.", "Søren Jaabæks vei 148, MANDAL,  4515", "ADDRESS"),
+    ("Post to P.O. Box 43, Ikerasassuaq, KU 3924.", "P.O. Box 43, Ikerasassuaq, KU 3924", "ADDRESS"),
+    ("Home: Kárpát u. 16., Veszprémgalsa, VE 8475.", "Kárpát u. 16., Veszprémgalsa, VE 8475", "ADDRESS"),
+    ("ZIP: 3665", "3665", "ADDRESS"),
+    ("Works for elexxion AG in sales.", "elexxion AG", "INSTITUTION"),
     ("Employed by Acme Widget Holdings Inc. since 2010.", "Acme Widget Holdings Inc.", "INSTITUTION"),
     ("Referred by the University of Westmarch.", "University of Westmarch", "INSTITUTION"),
     ("Works at NORTHWIND TRADERS LTD in town.", "NORTHWIND TRADERS LTD", "INSTITUTION"),
@@ -88,3 +96,21 @@ def test_a_numeric_date_is_not_taken_for_a_phone_number():
     text = "Seen 07.03.2024 in clinic."
     assert _types_over(text, "07.03.2024") == {"DATE"}
     assert PhiPipeline(["rules"]).scrub(text, -10).text == "Seen 26.02.2024 in clinic."
+
+
+def test_address_block_lines_after_a_street():
+    """An envelope-style block: the city and "Country postcode" lines are addresses by their place,
+    and the block ends at the postcode line (the next line is text again)."""
+    text = "Ann Lee\n\n5015 Avda. Rio Nalon\n Suite 3\n KOLONGA\n Australia 4671\nThanks for the visit"
+    for value in ("5015 Avda. Rio Nalon", "Suite 3", "KOLONGA", "Australia 4671"):
+        assert "ADDRESS" in (_types_over(text, value) or set()), value
+    assert _types_over(text, "Thanks for the visit") is None
+
+
+@pytest.mark.parametrize("text", [
+    "Grade 3, Stage II, size 12 mm.", "Lesion 2, Segment 6, 12 mm.", "Hodgkin lymphoma 2019, Parkinson Disease, 200 mg",
+    "Levels L4, L5, S1 were imaged.", "Low lung volumes.\nNo effusion.\nHeart size normal",
+])
+def test_clinical_lists_are_not_addresses(text):
+    spans, _ = detect_rules(text)
+    assert not [s for s in spans if s.type == "ADDRESS"], [(text[s.start:s.end], s.type) for s in spans]

@@ -30,7 +30,14 @@ ENTITY_TYPES: dict[str, str] = {
     "ORG": "INSTITUTION", "LOCATION": "ADDRESS", "NRP": "", "LOC": "ADDRESS", "GPE": "ADDRESS",
 }
 """Presidio entity -> PHI type (``""``: not PHI here, e.g. nationality)."""
-NAME_LOCALES = ("en_US", "en_GB", "fr_FR", "de_DE", "es_ES", "it_IT", "pt_PT", "nl_NL", "pl_PL", "cs_CZ")
+NAME_LOCALES = ("en_US", "en_GB", "en_IE", "en_IN", "en_KE", "en_NG", "en_NZ", "en_PK", "fr_FR", "fr_CA", "fr_DZ",
+                "de_DE", "de_AT", "de_CH", "es_ES", "es_MX", "es_AR", "es_CL", "es_CO", "it_IT", "pt_PT", "pt_BR",
+                "nl_NL", "nl_BE", "pl_PL", "cs_CZ", "sk_SK", "sl_SI", "hr_HR", "hu_HU", "ro_RO", "da_DK", "no_NO",
+                "sv_SE", "fi_FI", "is_IS", "et_EE", "lt_LT", "lv_LV", "tr_TR", "az_AZ", "uz_UZ", "id_ID", "vi_VN",
+                "ga_IE", "ha_NG", "ig_NG", "yo_NG", "tw_GH", "zu_ZA", "sw")
+"""Faker locales whose person-name lists feed the name gazetteer: every Latin-script locale of
+Faker, so names of patients from anywhere (Icelandic, Finnish, Hungarian, Brazilian, Nigerian,
+Vietnamese) are known words, not only Western European ones."""
 _CAP_WORD = re.compile(r"(?<![\w'\-])[A-ZÀ-ÖØ-Þ][\w'\-]{1,40}+")
 _DENY_CONFIDENCE = 0.6
 _RECOGNIZERS = ("EmailRecognizer", "PhoneRecognizer", "DateRecognizer", "UsSsnRecognizer",
@@ -50,6 +57,8 @@ def faker_name_words() -> tuple[str, ...]:
         provider = importlib.import_module(f"faker.providers.person.{loc}").Provider
         for attr in ("first_names", "first_names_male", "first_names_female", "last_names"):
             values = getattr(provider, attr, ())
+            if not isinstance(values, (dict, list, tuple, set, frozenset)):
+                continue  # a computed attribute (property) in some locales: not a word list
             words.update(str(v) for v in (values.keys() if isinstance(values, dict) else values))
     protected = protected_words()
     return tuple(sorted(w for w in words if len(w) >= 3 and w[0].isupper() and " " not in w
@@ -59,6 +68,38 @@ def faker_name_words() -> tuple[str, ...]:
 @lru_cache(maxsize=1)
 def _deny_set() -> frozenset[str]:
     return frozenset(faker_name_words())
+
+
+@lru_cache(maxsize=1)
+def _ambiguous_set() -> frozenset[str]:
+    """Name words that are also common words (philter-lite's whitelist): ``Low``, ``May``,
+    ``Short``, ``Rose``, ``Hope``. Alone they are words (``Low lung volumes``); they count as a
+    name only beside another name word (``Rose Hope``), see :func:`deny_list_spans`."""
+    from clinfusion.privacy.phi.gazetteer import common_words
+
+    common = common_words()
+    return frozenset(w for w in faker_name_words() if w.lower() in common)
+
+
+def deny_list_spans(text: str) -> list[tuple[int, int]]:
+    """Capitalised words of Faker's name lists; an ambiguous one (:func:`_ambiguous_set`) only
+    when the capitalised word right before or after it (one space apart) is a name word too."""
+    deny, ambiguous = _deny_set(), _ambiguous_set()
+    words = list(_CAP_WORD.finditer(text))
+    out = []
+    for i, m in enumerate(words):
+        w = m.group(0)
+        if w not in deny:
+            continue
+        if w in ambiguous:
+            prev = words[i - 1] if i > 0 else None
+            nxt = words[i + 1] if i + 1 < len(words) else None
+            beside = [o for o in (prev, nxt) if o is not None and o.group(0) in deny
+                      and text[min(o.end(), m.end()):max(o.start(), m.start())] == " "]
+            if not beside:
+                continue
+        out.append(m.span())
+    return out
 
 
 def _offline_tldextract() -> None:
@@ -113,9 +154,7 @@ class PresidioDetector:
         """Spans of PHI in ``text``; confidence is Presidio's score."""
         if self._engine is None:
             self._engine = _analyzer(self.spacy_model)
-        deny = _deny_set()
-        out = [PhiSpan(m.start(), m.end(), "NAME", _DENY_CONFIDENCE, self.name)
-               for m in _CAP_WORD.finditer(text) if m.group(0) in deny]
+        out = [PhiSpan(s, e, "NAME", _DENY_CONFIDENCE, self.name) for s, e in deny_list_spans(text)]
         for r in self._engine.analyze(text=text, language="en", score_threshold=self.score_threshold):
             kind = ENTITY_TYPES.get(r.entity_type, "ID")
             if kind and r.end > r.start:

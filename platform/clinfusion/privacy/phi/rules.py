@@ -12,13 +12,16 @@ digit identifiers (after dates, so that ``07.03.2024`` stays a shiftable date).
 
 Addresses cover US/UK street forms, one-word European street names with a house number
 (``Kirchgasse 7``), Romance prefixes (``Via Garibaldi 21``), units, P.O. boxes and a trailing
-``, City[, ST] postcode``; institutions are capitalised sequences ending in a health keyword
+``, City[, ST] postcode``, whole ``street number, City[, region] postcode`` lines in European and
+Latin shapes (:data:`ADDRESS_LINE_RE`, united with the street matches), and the city and
+"Country postcode" lines of an envelope-style block (:func:`address_block_spans`); institutions are capitalised sequences ending in a health keyword
 (``Hospital``, ``Clinic``) or an organisation suffix (``Inc``, ``Ltd``, ``GmbH``, ``University``,
 ``Foundation``: capitalised or all-capital only, so ``bariatric surgery`` survives).
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 
@@ -89,6 +92,93 @@ ADDRESS_RE = re.compile(
     r"|(?i:\b(?:address|addr|residence|lives at)\b\.?[ \t]*+:[ \t]*+[^\n]++)"
     rf"|(?i:\bP\.?[ \t]?O\.?[ \t]*+Box[ \t]++\d++){_CITY_TAIL}",
 )
+# A whole address line "street number, City[, region] postcode" in any European/Latin shape
+# (Sokolovská 1732, Moravský Beroun, MO 793 05 / 19 rue La Boétie, PARIS, IL 75014): the street
+# part is 1-6 capitalised words, particles or street abbreviations around a house number, the
+# city 1-5 capitalised words, the postcode one of the shapes below. The trailing postcode is what
+# makes the line an address; without it ("Grade 3, Stage II") nothing matches.
+_PARTICLE = r"(?:de|da|do|dos|das|del|di|du|des|la|le|les|e|i|y|van|von|der|den|am|an|im|sur|en|och|pri|na|nad|pod|bei|ob)"
+_LC_STREET = (r"(?:rue|route|cours|chemin|impasse|all[ée]e|avenue|via|viale|calle|rua|ul\.|ulica|avda\.|str\.|C/|c/|"
+              r"vei|veien|vej|vegen|gate|gata|gatan|gade|gasse|weg|stra(?:ss|ß)e|u\.|utca|út|tér|rakpart|körút|"
+              r"P\.?[ \t]?O\.?[ \t]*+Box|Postbox)")
+_STREET_WORD = rf"(?:{_CAP}\.?|{_PARTICLE}|{_LC_STREET})"
+_CITY = rf"{_CAP}(?:[ \t]++(?:{_CAP}|{_PARTICLE})){{0,4}}"
+_POSTCODE_ANY = (r"(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]++\d[A-Z]{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{5}-\d{3}|\d{2}-\d{3}|"
+                 r"\d{4}-\d{3}|\d{3}[ \t]\d{2}(?!\d)|\d{4}[ \t]?[A-Z]{2}(?![A-Za-z])|\d{3,5}(?:-\d{4})?)")
+ADDRESS_LINE_RE = re.compile(
+    rf"(?:\b\d{{1,5}}[A-Za-z]?(?:[ \t]++{_STREET_WORD}){{1,6}}"
+    rf"|{NOT_AFTER_NAME_CHAR}(?:{_LC_STREET}|{_CAP}\.?)(?:[ \t]++{_STREET_WORD}){{0,5}}[ \t]++\d{{1,5}}[A-Za-z]?\.?)"
+    rf"[ \t]*+,[ \t]*+{_CITY}[ \t]*+,?[ \t]*+(?:[A-Z]{{1,3}}[ \t]++|\d{{1,2}}[ \t]++)?{_POSTCODE_ANY}\b"
+    rf"|(?i:\b(?:zip(?:[ \t]?code)?|postal[ \t]?code|post[ \t]?code)\b)[ \t]*+:?[ \t]*+{_POSTCODE_ANY}\b"
+    r"|\bP\.?[ \t]?O\.?[ \t]*+Box\b|\bPostbox[ \t]++\d++\b"
+    # a house number and street right before a unit (5015 Avda. Rio Nalon Suite 3)
+    rf"|\b\d{{1,5}}[A-Za-z]?(?:[ \t]++{_STREET_WORD}){{1,5}}(?=[ \t]*+,?\s{{0,4}}(?:Apt|Suite|Unit|Flat|Ste)\b)"
+)
+# One line of an address block (city, "Country postcode", region, postcode) after an address line
+_BLOCK_LINE = re.compile(
+    rf"[ \t]*+[>?*\u2022\-]*+[ \t]*+((?:{_CAP}|{_POSTCODE_ANY})(?:[ \t]++(?:{_CAP}|{_PARTICLE}|{_POSTCODE_ANY})){{0,5}})"
+    r"[ \t]*+")
+# the street line before a unit line ("5015 Avda. Rio Nalon" above "Suite 3")
+_STREET_LINE = re.compile(rf"[ \t]*+[>?*\u2022\-]*+[ \t]*+(\d{{1,5}}[A-Za-z]?(?:[ \t]++{_STREET_WORD}){{1,6}})[ \t]*+")
+_ENDS_WITH_POSTCODE = re.compile(r"\d[ \t]?[A-Z]{0,2}$")
+_MAX_BLOCK_LINES = 3
+_MAX_BLOCK_LINE_CHARS = 60
+
+
+def _line_bounds(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of every line of ``text`` (without its newline)."""
+    lines: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.split("\n"):
+        lines.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return lines
+
+
+def _lines_below(text: str, lines: list[tuple[int, int]], i: int) -> list[tuple[int, int]]:
+    """Block lines after line ``i``: up to three, at most one blank between, ending at a postcode."""
+    out: list[tuple[int, int]] = []
+    blanks = 0
+    for ls, le in lines[i + 1:i + 2 + _MAX_BLOCK_LINES]:
+        if not text[ls:le].strip():
+            blanks += 1
+            if blanks > 1:
+                break
+            continue
+        m = _BLOCK_LINE.fullmatch(text, ls, le) if le - ls <= _MAX_BLOCK_LINE_CHARS else None
+        if m is None:
+            break
+        out.append(m.span(1))
+        if _ENDS_WITH_POSTCODE.search(m.group(1)):
+            break  # "Country postcode" closes the block
+    return out
+
+
+def address_block_spans(text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Lines of a postal address block around address spans that end their line.
+
+    An envelope-style block puts the street, unit, city and "Country postcode" on lines of their
+    own; the street and unit are found by the patterns, the city and postcode lines only by their
+    place. After an address span that ends its line, up to three following short lines (at most
+    one blank between) made only of capitalised words, particles and postcodes are addresses too,
+    and so is a "number street" line right above it.
+    """
+    lines = _line_bounds(text)
+    starts = [ls for ls, _ in lines]
+    out: list[tuple[int, int]] = []
+    for s, e in spans:
+        i = bisect.bisect_right(starts, max(e - 1, s)) - 1
+        if not text[e:lines[i][1]].strip():
+            out += _lines_below(text, lines, i)
+        k = bisect.bisect_right(starts, s) - 1
+        if k > 0 and not text[lines[k][0]:s].strip(" \t>?*\u2022-"):
+            ps, pe = lines[k - 1]
+            m = _STREET_LINE.fullmatch(text, ps, pe) if pe - ps <= _MAX_BLOCK_LINE_CHARS else None
+            if m is not None:
+                out.append(m.span(1))
+    return out
+
+
 _ORG_WORD = rf"(?:{UPPER}[\w'&.\-/]{{0,30}}+|&|and|of|the|for|de|du|des|der|und|di)"
 _ORG_SUFFIX_WORDS = (
     "Inc", "Incorporated", "LLC", "L.L.C", "Ltd", "Limited", "PLC", "Plc", "Corp", "Corporation", "Co", "Company",
@@ -109,6 +199,8 @@ INSTITUTION_RE = re.compile(
     rf"{_ORG_SUFFIX}\b\.?(?:[ \t]*+(?i:Ltd|Inc|Co|II|III)\b\.?)?"
     rf"|{NOT_AFTER_NAME_CHAR}(?:University|College|Bank|Ministry|Department)[ \t]++of(?:[ \t]++(?:{WORD}|the|and)){{1,4}}+"
     r"|(?i:\b(?:institution|hospital|facility|employer|company|organi[sz]ation)[ \t]*+:[ \t]*+[^\n]++)"
+    # brand names written in lower case before an unambiguous company suffix (elexxion AG, fuboTV Inc.)
+    r"|(?<![\w.\-])[a-z][\w'&\-]{1,30}+(?:[ \t]++[a-z][\w'&\-]{1,30}+){0,2}[ \t]++(?:GmbH|AG|Inc|LLC|Ltd|plc|S\.A|N\.V)\b\.?"
 )
 AGE_RE = re.compile(
     r"\b(?:9\d|1[0-4]\d)[ \t]*+-?[ \t]*+(?:years?|yrs?)[ \t]*+-?[ \t]*+old\b"
@@ -145,6 +237,17 @@ def _mask(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
+def _union(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping or touching ``(start, end)`` intervals merged, sorted."""
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
 def _name_word_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
     words = sorted({w for w in words if len(w) >= 2}, key=len, reverse=True)
     if not words:
@@ -173,6 +276,11 @@ def detect_rules(text: str, known_names: Iterable[str] = ()) -> tuple[list[PhiSp
         masked = _mask(masked, found)
 
     for kind, pattern in PATTERNS:
+        if pattern is ADDRESS_RE:  # both address patterns on the same text, overlapping matches united
+            found = _union([m.span() for p in (ADDRESS_RE, ADDRESS_LINE_RE) for m in p.finditer(masked)])
+            add(kind, found)
+            add(kind, [b for b in address_block_spans(masked, found) if MASK not in masked[b[0]:b[1]]])
+            continue
         add(kind, [m.span() for m in pattern.finditer(masked)])
     name_spans, learnt = find_names(masked, protected_words())
     add("NAME", name_spans, _CONFIDENCE["titled"])
