@@ -114,3 +114,20 @@ def test_address_block_lines_after_a_street():
 def test_clinical_lists_are_not_addresses(text):
     spans, _ = detect_rules(text)
     assert not [s for s in spans if s.type == "ADDRESS"], [(text[s.start:s.end], s.type) for s in spans]
+
+
+def test_a_name_found_once_is_a_name_wherever_it_recurs():
+    text = "Yoshka: Remember me? I met Yoshka yesterday."
+    assert "NAME" in (_types_over(text, "Yoshka") or set())  # the first, sentence-initial occurrence
+    spans, _ = detect_rules(text)
+    assert sum(text[s.start:s.end] == "Yoshka" for s in spans) == 2
+
+
+@pytest.mark.parametrize(("text", "value", "is_name"), [
+    ("Spoke with Andrea Smith about the results.", "Smith", True),
+    ("Smith fracture of the distal radius.", "Smith", False),
+    ("Gilbert syndrome is known.", "Gilbert", False),
+])
+def test_eponym_words_are_names_only_beside_a_name(text, value, is_name):
+    kinds = _types_over(text, value) or set()
+    assert ("NAME" in kinds) is is_name, kinds

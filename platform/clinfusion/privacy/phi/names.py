@@ -165,12 +165,15 @@ and of an unlisted capitalised word taken because it stands next to a name."""
 
 def _kind(token: str, protected: frozenset[str], names: frozenset[str], common: frozenset[str],
           not_names: frozenset[str], places: frozenset[str]) -> str:
-    """``name`` (listed, not a common word), ``ambiguous`` (listed and common), ``unknown`` (in
-    neither list) or ``word`` (common only, a stop word or a protected medical word)."""
+    """``name`` (listed, not a common word), ``ambiguous`` (listed and common, or a protected
+    eponym word that is also a listed name: ``Smith``, ``Gilbert``), ``unknown`` (in neither list)
+    or ``word`` (common only, a stop word or another protected medical word)."""
     w = token.lower()
     w = w[:-2] if w.endswith(("'s", "\u2019s")) else w
-    if w in STOP_WORDS or w in protected or (token.isupper() and len(token) > 1):
+    if w in STOP_WORDS or (token.isupper() and len(token) > 1):
         return "word"
+    if w in protected:  # an eponym's word: a name only with evidence ("Andrea Smith"), never alone
+        return "ambiguous" if w in names and w not in common and w not in places else "word"
     if w in not_names:
         return "word"
     parts = [x for x in re.split(r"[\-'\u2019]", w) if len(x) > 1]
@@ -236,6 +239,7 @@ def find_gazetteer_names(text: str, protected: frozenset[str]) -> list[tuple[int
                 _beside(text, toks, i, lambda j: toks[j][2] == "unknown")
                 or not _SENTENCE_START.search(text, max(0, s - 8), s)):
             conf[i] = GAZETTEER_CONFIDENCE["unlisted"]
+    _propagate(text, toks, conf)
     spans = [(s, e, c) for (s, e, _), c in zip(toks, conf, strict=True) if c]
     for i, (s, e, k) in enumerate(toks):  # "Roxy van der Torre", "van den Heuvel": particles join the name
         m = _PARTICLES_RE.search(text, max(0, s - 20), s)
@@ -248,6 +252,16 @@ def find_gazetteer_names(text: str, protected: frozenset[str]) -> list[tuple[int
 
 
 _Token = tuple[int, int, str]
+
+
+def _propagate(text: str, toks: list[_Token], conf: list[float]) -> None:
+    """A word taken as a name somewhere in the text is a name wherever it recurs in that text,
+    also at a sentence start (``Aemi: What a wife. ... Remember me, Aemi?``). Common words found
+    only by context (``Hope`` beside ``Rose``) are not spread: they stay words elsewhere."""
+    found = {text[s:e] for (s, e, k), c in zip(toks, conf, strict=True) if c and k in ("name", "unknown")}
+    for i, (s, e, k) in enumerate(toks):
+        if not conf[i] and k in ("name", "unknown") and text[s:e] in found:
+            conf[i] = GAZETTEER_CONFIDENCE["adjacent"]
 
 
 def _adjacent(text: str, toks: list[_Token], i: int, j: int) -> bool:
