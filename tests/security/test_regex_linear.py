@@ -27,7 +27,7 @@ _SCRIPT = textwrap.dedent('''
               "credentials": "Jos\\u00e9 Mu\\u00f1oz, MD " * (N // 16)}
     MODULES = [f"clinfusion.modalities.reports.{m}" for m in ("deid", "names", "dates", "sections", "negation",
                "findings", "sentences", "record", "read", "charclass")] + ["clinfusion.modalities.ecg.deid"] + [
-               f"clinfusion.privacy.phi.{m}" for m in ("rules", "names", "dates", "presidio")]
+               f"clinfusion.privacy.phi.{m}" for m in ("rules", "names", "dates", "presidio", "places")]
     patterns = [(f"{m}.{k}", v) for m in MODULES for k, v in vars(importlib.import_module(m)).items()
                 if isinstance(v, re.Pattern)]
     patterns += [("deid._terms_pattern", deid._terms_pattern())]

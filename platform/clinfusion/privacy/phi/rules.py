@@ -29,6 +29,7 @@ from clinfusion.privacy.phi.base import PhiSpan, register
 from clinfusion.privacy.phi.charclass import LETTER, NOT_AFTER_NAME_CHAR, UPPER, WORD
 from clinfusion.privacy.phi.dates import DATE_RE
 from clinfusion.privacy.phi.names import find_gazetteer_names, find_names
+from clinfusion.privacy.phi.places import find_cued_places
 from clinfusion.privacy.phi.terms import protected_spans, protected_words
 
 MASK = "\ue000"
@@ -282,6 +283,7 @@ def detect_rules(text: str, known_names: Iterable[str] = ()) -> tuple[list[PhiSp
             add(kind, [b for b in address_block_spans(masked, found) if MASK not in masked[b[0]:b[1]]])
             continue
         add(kind, [m.span() for m in pattern.finditer(masked)])
+    add("ADDRESS", find_cued_places(masked, protected_words()))
     name_spans, learnt = find_names(masked, protected_words())
     add("NAME", name_spans, _CONFIDENCE["titled"])
     pattern = _name_word_pattern(learnt | set(known_names))
