@@ -131,3 +131,15 @@ def test_a_name_found_once_is_a_name_wherever_it_recurs():
 def test_eponym_words_are_names_only_beside_a_name(text, value, is_name):
     kinds = _types_over(text, value) or set()
     assert ("NAME" in kinds) is is_name, kinds
+
+
+@pytest.mark.parametrize(("text", "value", "found"), [
+    ("Please have the manager call me at 30-17-42-66 today.", "30-17-42-66", True),
+    ("I get no messages to 94 31 11 any more.", "94 31 11", True),
+    ("Contact me at +45 32 61 16 16 now.", "+45 32 61 16 16", True),
+    ("Call on 2 days if worse.", "2", False),
+    ("BP registered 120 80 at rest.", "120 80", False),  # fewer than 6 digits
+])
+def test_digit_groups_after_a_phone_cue(text, value, found):
+    kinds = _types_over(text, value) or set()
+    assert ("PHONE" in kinds) is found, kinds

@@ -62,6 +62,12 @@ PHONE_RE = re.compile(
     r"|\b(?:phone|tel|telephone|fax|pager|mobile|cell|bleep|ext)\.?[\s#:\-]*+\+?[\d()][\d()\s.\-]{5,80}\d",
     re.IGNORECASE,
 )
+# digit groups right after a phrase that says a phone number follows ("call me at 30-17-42-66",
+# "messages to 94 31 11"): >= 6 digits (checked in detect_rules), any grouping
+CUED_PHONE_RE = re.compile(
+    r"(?i:\b(?:call(?:[ \t]++me)?(?:[ \t]++(?:at|on))?|reach(?:[ \t]++me)?[ \t]++(?:at|on)|text(?:[ \t]++me)?[ \t]++(?:at|on)|"
+    r"messages?[ \t]++to|registered(?:[ \t]++(?:number|phone|mobile))?|(?:phone|mobile|cell)[ \t]++number(?:[ \t]++is)?|"
+    r"contact(?:[ \t]++me)?[ \t]++(?:at|on)))[ \t]*+:?[ \t]*+(\+?[\d(][\d()]*+(?:[ \t.\-][\d()]++){0,6}+)")
 _STREET = (r"(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Court|Ct|Way|Row|Crescent|Boulevard|Blvd|"
            r"Place|Pl|Terrace|Hollow|Close|Square|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Trail|Walk|Gardens|Hill|"
            r"Mews|Grove|Park|Green|Rise|View|Vale|Heights|Alley|Plaza|Loop|Pike|Run|Path|Crossing|Quay|Wharf)")
@@ -276,6 +282,7 @@ def detect_rules(text: str, known_names: Iterable[str] = ()) -> tuple[list[PhiSp
         spans.extend(PhiSpan(s, e, kind, confidence, "rules") for s, e in found if e > s)
         masked = _mask(masked, found)
 
+    add("PHONE", [m.span(1) for m in CUED_PHONE_RE.finditer(masked) if sum(c.isdigit() for c in m.group(1)) >= 6])
     for kind, pattern in PATTERNS:
         if pattern is ADDRESS_RE:  # both address patterns on the same text, overlapping matches united
             found = _union([m.span() for p in (ADDRESS_RE, ADDRESS_LINE_RE) for m in p.finditer(masked)])
