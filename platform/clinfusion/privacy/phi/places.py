@@ -15,10 +15,10 @@ All-capital words count from four letters (``MILFORD``, never ``ICU``).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from clinfusion.privacy.phi.charclass import MAX_WORD, NAME_CHAR, NOT_AFTER_NAME_CHAR, UPPER
+from clinfusion.privacy.phi.names import _CAP_TOKEN_RE, STOP_WORDS
 
-_CAP_TOKEN_RE = re.compile(rf"{NOT_AFTER_NAME_CHAR}{UPPER}{NAME_CHAR}{{1,{MAX_WORD}}}+")
 PLACE_CUE_RE = re.compile(
     r"(?i:\b(?:lives|living|lived|resides|residing|born|grew[ \t]++up|based|i[ \t]++am|i'm|we[ \t]++are|"
     r"vacation(?:ing)?|holiday(?:ing)?)[ \t]++in|\b(?:originally|hails|comes)[ \t]++from|"
@@ -31,6 +31,15 @@ _LEADING = frozenset({"el", "la", "le", "les", "los", "las", "al", "san", "santa
                       "great", "little", "bad", "den", "de"})
 """Words that begin many town names but are words too: a place only before a place word."""
 _MAX_WORDS = 4
+
+
+@lru_cache(maxsize=4)
+def _blocked(protected: frozenset[str]) -> frozenset[str]:
+    """Lower-case words that never name a place: common and medical words, countries, US states,
+    titles, weekdays, stop words (built once: the union of ~200k words costs ~20 ms)."""
+    from clinfusion.privacy.phi.gazetteer import common_words, not_name_words, place_words
+
+    return common_words() | place_words() | not_name_words() | protected | STOP_WORDS
 
 
 def _is_place_word(token: str, blocked: frozenset[str]) -> bool:
@@ -48,10 +57,7 @@ def find_cued_places(text: str, protected: frozenset[str]) -> list[tuple[int, in
         text: the (masked) text.
         protected: lower-case protected medical words (never places).
     """
-    from clinfusion.privacy.phi.gazetteer import common_words, not_name_words, place_words
-    from clinfusion.privacy.phi.names import STOP_WORDS
-
-    blocked = common_words() | place_words() | not_name_words() | protected | frozenset(STOP_WORDS)
+    blocked = _blocked(protected)
     toks = list(_CAP_TOKEN_RE.finditer(text))
     out: list[tuple[int, int]] = []
     i = 0
@@ -65,7 +71,7 @@ def find_cued_places(text: str, protected: frozenset[str]) -> list[tuple[int, in
             continue
         end, j = m.end(), i + 1
         while (j < len(toks) and j - i < _MAX_WORDS and text[end:toks[j].start()] in _JOIN
-               and toks[j].group(0).lower() not in frozenset(STOP_WORDS)):
+               and toks[j].group(0).lower() not in STOP_WORDS):
             end, j = toks[j].end(), j + 1
         out.append((m.start(), end))
         i = j
